@@ -9,8 +9,14 @@ Accepted names, tried in this order:
 
 import os
 from pathlib import Path
+from typing import Callable, List
 
+from spacy.tokens import Doc
 from spacy.util import registry
+from spacy_transformers.data_classes import FullTransformerBatch
+from spacy_transformers.layers.transformer_model import TransformerModel
+from spacy_transformers.layers.transformer_model import init as transformer_init
+from thinc.api import Model
 
 MINILM_NAMES = {"sentence-transformers/all-MiniLM-L6-v2", "all-MiniLM-L6-v2"}
 
@@ -55,3 +61,40 @@ def resolve_encoder(name: str) -> Path:
 def encoder_path(name: str) -> str:
     """Config helper: ``name = {"@misc": "kgx.encoder_path.v1", "name": "…"}`` → local path."""
     return str(resolve_encoder(name))
+
+
+@registry.architectures("kgx.TransformerModel.v1")
+def build_transformer_model(
+    name: str,
+    get_spans: Callable,
+    tokenizer_config: dict = {},
+    transformer_config: dict = {},
+    mixed_precision: bool = False,
+    grad_scaler_config: dict = {},
+) -> Model[List[Doc], FullTransformerBatch]:
+    """spacy-transformers' TransformerModel.v3 whose ``name`` goes through ``resolve_encoder``.
+
+    The name is resolved only when the weights are first loaded (``nlp.initialize``); a
+    saved pipeline carries its own weights and never needs the name again.
+    """
+    model = TransformerModel(
+        name,
+        get_spans,
+        dict(tokenizer_config),
+        dict(transformer_config),
+        mixed_precision,
+        dict(grad_scaler_config),
+    )
+    model.init = _init_offline
+    return model
+
+
+def _init_offline(model: Model, X=None, Y=None):
+    if model.attrs["has_transformer"]:
+        return
+    name = model.attrs["name"]
+    model.attrs["name"] = str(resolve_encoder(name))
+    try:
+        transformer_init(model, X=X, Y=Y)
+    finally:
+        model.attrs["name"] = name

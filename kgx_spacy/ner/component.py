@@ -1,0 +1,202 @@
+"""``kgx_ner``: fine-tuned token-classification NER on a shared encoder."""
+
+from itertools import islice
+from typing import Any, Callable, Dict, Iterable, List, Optional
+
+import numpy
+from spacy.language import Language
+from spacy.pipeline import TrainablePipe
+from spacy.scorer import get_ner_prf
+from spacy.tokens import Doc, Span, SpanGroup
+from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.util import registry
+from thinc.api import Config, Model, set_dropout_rate
+from thinc.types import Floats2d
+
+from ..extensions import ENTITIES_SPANS_KEY, install_extensions
+from .tags import allowed_transitions, biluo_to_bio, bio_tags, tags_to_spans, viterbi
+
+DEFAULT_NER_MODEL = Config().from_str(
+    """
+[model]
+@architectures = "kgx.TokenTagger.v1"
+dropout = 0.1
+
+[model.tok2vec]
+@architectures = "spacy-transformers.TransformerListener.v1"
+grad_factor = 1.0
+upstream = "*"
+
+[model.tok2vec.pooling]
+@layers = "reduce_mean.v1"
+"""
+)["model"]
+
+
+@Language.factory(
+    "kgx_ner",
+    assigns=["doc.ents", "doc.spans"],
+    default_config={
+        "model": DEFAULT_NER_MODEL,
+        "spans_key": ENTITIES_SPANS_KEY,
+        "scorer": {"@scorers": "kgx.ner_scorer.v1"},
+    },
+    default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
+)
+def make_ner(
+    nlp: Language, name: str, model: Model, spans_key: str, scorer: Optional[Callable]
+) -> "EntityTagger":
+    return EntityTagger(nlp.vocab, model, name, spans_key=spans_key, scorer=scorer)
+
+
+def ner_score(examples: Iterable[Example], **kwargs) -> Dict[str, Any]:
+    """Strict span + type precision, recall and F1 (``ents_p/r/f``, ``ents_per_type``)."""
+    return get_ner_prf(examples, **kwargs)
+
+
+@registry.scorers("kgx.ner_scorer.v1")
+def make_ner_scorer() -> Callable:
+    return ner_score
+
+
+class EntityTagger(TrainablePipe):
+    """Tags each token B-/I-/O, decodes the best valid sequence, writes ``doc.ents``.
+
+    Entity scores (geometric mean of the chosen tags' probabilities) go to
+    ``doc.spans[spans_key].attrs["scores"]``, one per span, in ``doc.ents`` order.
+    """
+
+    def __init__(
+        self,
+        vocab,
+        model: Model,
+        name: str,
+        *,
+        spans_key: str,
+        scorer: Optional[Callable],
+    ):
+        install_extensions()
+        self.vocab = vocab
+        self.model = model
+        self.name = name
+        self.scorer = scorer
+        self.cfg = {"labels": [], "spans_key": spans_key}
+
+    @property
+    def labels(self) -> tuple:
+        return tuple(self.cfg["labels"])
+
+    @property
+    def tags(self) -> List[str]:
+        return bio_tags(self.labels)
+
+    @property
+    def label_data(self) -> List[str]:
+        return list(self.labels)
+
+    def add_label(self, label: str) -> int:
+        if label in self.cfg["labels"]:
+            return 0
+        self._allow_extra_label()
+        self.cfg["labels"].append(label)
+        self.vocab.strings.add(label)
+        return 1
+
+    def predict(self, docs: Iterable[Doc]) -> List[Dict[str, numpy.ndarray]]:
+        """Per Doc: ``tags`` (n_tokens,) best valid tag ids, ``probs`` (n_tokens,) their probs."""
+        docs = list(docs)
+        if not any(len(doc) for doc in docs):
+            return [_empty_guess() for _ in docs]
+        scores = self.model.predict(docs)
+        start, trans = allowed_transitions(len(self.labels))
+        guesses = []
+        for doc_scores in scores:
+            log_probs = _log_softmax(self.model.ops.to_numpy(doc_scores))
+            path = viterbi(log_probs, start, trans)
+            guesses.append({"tags": path, "probs": numpy.exp(log_probs[numpy.arange(len(path)), path])})
+        return guesses
+
+    def set_annotations(self, docs: Iterable[Doc], guesses: List[Dict[str, numpy.ndarray]]) -> None:
+        labels = self.labels
+        for doc, guess in zip(docs, guesses):
+            spans, scores = [], []
+            for start, end, label in tags_to_spans(guess["tags"]):
+                spans.append(Span(doc, start, end, label=labels[label]))
+                scores.append(float(numpy.exp(numpy.log(guess["probs"][start:end]).mean())))
+            doc.ents = spans
+            group = SpanGroup(doc, name=self.cfg["spans_key"], spans=spans)
+            group.attrs["scores"] = scores
+            doc.spans[self.cfg["spans_key"]] = group
+
+    def update(
+        self,
+        examples: Iterable[Example],
+        *,
+        drop: float = 0.0,
+        sgd=None,
+        losses: Optional[Dict[str, float]] = None,
+    ) -> Dict[str, float]:
+        if losses is None:
+            losses = {}
+        losses.setdefault(self.name, 0.0)
+        examples = list(examples)
+        validate_examples(examples, "EntityTagger.update")
+        if not any(len(eg.predicted) for eg in examples):
+            return losses
+        set_dropout_rate(self.model, drop)
+        scores, backprop = self.model.begin_update([eg.predicted for eg in examples])
+        loss, d_scores = self.get_loss(examples, scores)
+        backprop(d_scores)
+        if sgd is not None:
+            self.finish_update(sgd)
+        losses[self.name] += loss
+        return losses
+
+    def get_loss(self, examples: Iterable[Example], scores: List[Floats2d]):
+        """Mean cross-entropy over tokens with a known gold tag.
+
+        Tokens whose gold tag is missing or that do not align to one gold token add no
+        loss and no gradient.
+        """
+        ops = self.model.ops
+        index = {tag: i for i, tag in enumerate(self.tags)}
+        d_scores, total, n_known = [], 0.0, 0
+        for eg, doc_scores in zip(examples, scores):
+            gold = [biluo_to_bio(tag) for tag in eg.get_aligned_ner()]
+            known = numpy.array([tag is not None for tag in gold], dtype="float32")
+            truth = numpy.array([index.get(tag, 0) if tag else 0 for tag in gold], dtype="int64")
+            rows = numpy.arange(len(truth))
+            probs = numpy.exp(_log_softmax(ops.to_numpy(doc_scores)))
+            total -= float((numpy.log(probs[rows, truth] + 1e-12) * known).sum())
+            n_known += int(known.sum())
+            probs[rows, truth] -= 1.0
+            d_scores.append(probs * known[:, None])
+        n_known = max(n_known, 1)
+        return total / n_known, [ops.asarray2f(d / n_known) for d in d_scores]
+
+    def initialize(
+        self,
+        get_examples: Callable[[], Iterable[Example]],
+        *,
+        nlp: Optional[Language] = None,
+        labels: Optional[List[str]] = None,
+    ) -> None:
+        validate_get_examples(get_examples, "EntityTagger.initialize")
+        if labels is None:
+            labels = sorted({ent.label_ for eg in get_examples() for ent in eg.reference.ents})
+        for label in labels:
+            self.add_label(label)
+        if not self.labels:
+            raise ValueError(f"{self.name}: no entity labels in the training data")
+        sample = [eg.predicted for eg in islice(get_examples(), 10)]
+        self.model.get_ref("output_layer").set_dim("nO", len(self.tags))
+        self.model.initialize(X=sample)
+
+
+def _log_softmax(scores: numpy.ndarray) -> numpy.ndarray:
+    shifted = scores - scores.max(axis=-1, keepdims=True)
+    return shifted - numpy.log(numpy.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def _empty_guess() -> Dict[str, numpy.ndarray]:
+    return {"tags": numpy.zeros((0,), dtype="int64"), "probs": numpy.zeros((0,), dtype="float32")}

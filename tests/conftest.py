@@ -1,0 +1,56 @@
+"""Shared fixtures: a tiny randomly initialised BERT built offline, and the data folder."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+WORDS = (
+    "the a an of in on at to and or is was by for with from as that this he she it they "
+    "john smith mary jones paris london berlin france germany acme corp inc company works "
+    "work lives live born killed kill city president said new york university based located "
+    "york , . ' \" ( ) - : ; ! ? 1 2 3 4 5 6 7 8 9 0"
+).split()
+
+
+def build_tiny_bert(path: Path) -> Path:
+    """A 2-layer, 32-wide BERT with random weights and a WordPiece vocabulary; no network."""
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    path.mkdir(parents=True, exist_ok=True)
+    chars = [chr(c) for c in range(ord("a"), ord("z") + 1)]
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + sorted(set(WORDS + chars))
+    vocab += [f"##{c}" for c in chars]
+    (path / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    tokenizer = BertTokenizerFast(vocab_file=str(path / "vocab.txt"), do_lower_case=True)
+    tokenizer.model_max_length = 64
+    tokenizer.save_pretrained(str(path))
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+    )
+    import torch
+
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory) -> str:
+    """Path to the tiny BERT directory (usable as a transformer ``name``)."""
+    return str(build_tiny_bert(tmp_path_factory.mktemp("tiny-bert")))
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The shared benchmark data (``KGX_DATA``); tests that need it skip when it is absent."""
+    path = Path(os.environ.get("KGX_DATA", REPO.parent / "shared" / "data"))
+    if not path.is_dir():
+        pytest.skip(f"benchmark data not found at {path} (set KGX_DATA)")
+    return path
