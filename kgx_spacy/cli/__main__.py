@@ -1,0 +1,5 @@
+"""``python -m kgx_spacy.cli``."""
+
+from . import app
+
+app()
