@@ -1,11 +1,9 @@
 """Shared fixtures: a tiny randomly initialised BERT built offline, and the data folder."""
 
-import os
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
 WORDS = (
     "the a an of in on at to and or is was by for with from as that this he she it they "
     "john smith mary jones paris london berlin france germany acme corp inc company works "
@@ -50,7 +48,9 @@ def tiny_bert(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     """The shared benchmark data (``KGX_DATA``); tests that need it skip when it is absent."""
-    path = Path(os.environ.get("KGX_DATA", REPO.parent / "shared" / "data"))
+    from kgx_spacy.corpora import data_dir as configured
+
+    path = configured()
     if not path.is_dir():
         pytest.skip(f"benchmark data not found at {path} (set KGX_DATA)")
     return path

@@ -1,0 +1,55 @@
+"""Render bench/results/*.json as the README's benchmark table (between the markers).
+
+    python bench/table.py          # rewrite the table in README.md
+    python bench/table.py --check  # exit 1 if README.md is out of date
+"""
+
+import json
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results"
+README = REPO / "README.md"
+BEGIN, END = "<!-- bench-table:begin -->", "<!-- bench-table:end -->"
+
+# Published figures to read ours against: (metric, anchor text).
+ANCHORS = {
+    "conll04-ner": {"ents_f": "SpERT (BERT-base, 110M) 0.889"},
+    "conll04-joint": {"rel_micro_f": "SpERT 0.715 · REBEL 0.754 · ReLiK-large 0.781"},
+    "knowledgenet-attributes": {"text_f1": "KnowledgeNet baseline 0.688 · DYGIE++ 0.754 · Diffbot 0.810"},
+    "kge-wn18rr": {"mrr": "LibKGE ComplEx 0.475 · RotatE 0.478"},
+    "kge-fb15k237": {"mrr": "LibKGE ComplEx 0.348 · RotatE 0.333"},
+    "webnlg-text2rdf": {"triples_f1_exact": "Text2KGBench Vicuna-13B 0.30"},
+}
+
+
+def render() -> str:
+    rows = [
+        "| benchmark | dataset / split | machine | metric | value | anchor |",
+        "|---|---|---|---|---|---|",
+    ]
+    for path in sorted(RESULTS.glob("*.json")):
+        result = json.loads(path.read_text())
+        anchors = ANCHORS.get(result["benchmark"], {})
+        for metric, value in result["metrics"].items():
+            shown = f"{value:,.4g}" if isinstance(value, float) else str(value)
+            rows.append(
+                f"| {path.stem} | {result['dataset']} / {result['split']} | {result['machine']} "
+                f"| `{metric}` | {shown} | {anchors.get(metric, '')} |"
+            )
+    return "\n".join(rows)
+
+
+def main() -> int:
+    text = README.read_text()
+    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
+    updated = text[:start] + "\n" + render() + "\n" + text[end:]
+    if "--check" in sys.argv:
+        return int(updated != text)
+    README.write_text(updated)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

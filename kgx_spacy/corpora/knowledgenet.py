@@ -1,0 +1,136 @@
+"""KnowledgeNet (our JSONL of the official table): one Doc per passage, with every fact of it.
+
+Splits: folds 1–2 → train, fold 3 → dev, fold 4 → test (fold 5, the official test, is
+hidden upstream). Folds hold whole documents, so no document straddles two splits.
+Entity types are not annotated; they follow from each property's domain and range.
+"""
+
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+import spacy
+from spacy.tokens import Doc
+
+from ..errors import KgxInputError
+from ..extensions import ATTRIBUTES, DOC_ID, RELATIONS
+from .common import (
+    ConversionReport,
+    EntitySet,
+    Offsets,
+    attribute,
+    check_offsets,
+    iter_jsonl,
+    relation,
+    source_file,
+    token_span,
+    unique,
+)
+
+NAME = "knowledgenet"
+SPLITS = ("train", "dev", "test")
+FOLDS = {"train": (1, 2), "dev": (3,), "test": (4,)}
+FILE = "knowledgenet_train_facts_from_html.jsonl"
+
+# property → (subject type, object type); None: the object is a literal (an attribute value).
+PROPERTIES: Dict[str, Tuple[str, Optional[str]]] = {
+    "CEO": ("ORG", "PER"),
+    "CHILD_OF": ("PER", "PER"),
+    "DATE_FOUNDED": ("ORG", None),
+    "DATE_OF_BIRTH": ("PER", None),
+    "DATE_OF_DEATH": ("PER", None),
+    "EDUCATED_AT": ("PER", "ORG"),
+    "EMPLOYEE_OR_MEMBER_OF": ("PER", "ORG"),
+    "FOUNDED_BY": ("ORG", "PER"),
+    "HEADQUARTERS": ("ORG", "LOC"),
+    "NATIONALITY": ("PER", "LOC"),
+    "PLACE_OF_BIRTH": ("PER", "LOC"),
+    "PLACE_OF_RESIDENCE": ("PER", "LOC"),
+    "POLITICAL_AFFILIATION": ("PER", "ORG"),
+    "SPOUSE": ("PER", "PER"),
+    "SUBSIDIARY_OF": ("ORG", "ORG"),
+}
+_FACT_KEYS = ("subjectStart", "subjectEnd", "subjectText", "objectStart", "objectEnd", "objectText")
+
+
+def read(split: str, root: Path) -> Tuple[List[Doc], ConversionReport]:
+    """One Doc per passage of the split's folds, facts or not, under the data folder ``root``."""
+    path = source_file(root / "knowledgenet" / FILE)
+    report = ConversionReport(NAME, split, [str(path)])
+    passages: Dict[str, dict] = {}
+    for line, row in iter_jsonl(path):
+        _check_row(path, line, row)
+        if row["fold"] not in FOLDS[split]:
+            continue
+        passage = passages.setdefault(row["passageId"], {"row": row, "facts": []})
+        first = passage["row"]
+        if any(row[key] != first[key] for key in ("passageText", "passageStart")):
+            raise KgxInputError(
+                path, f"passage {row['passageId']} has another text or start than before",
+                line=line,
+            )
+        if row["fact"] is not None:
+            passage["facts"].append((line, row))
+    nlp = spacy.blank("en")
+    docs = []
+    for passage_id, passage in passages.items():
+        doc = _passage(path, nlp, passage["row"]["passageText"], passage["facts"], report)
+        doc._.set(DOC_ID, f"{NAME}/{split}/{passage_id}")
+        report.count(doc)
+        docs.append(doc)
+    return docs, report
+
+
+def _check_row(path: Path, line: int, row: dict) -> None:
+    for key, kind in (("fold", int), ("passageId", str), ("passageStart", int),
+                      ("passageText", str), ("property", str)):
+        if not isinstance(row.get(key), kind):
+            raise KgxInputError(path, f"{key!r} missing or not {kind.__name__}", line=line)
+    if row["property"] not in PROPERTIES:
+        raise KgxInputError(path, f"unknown property {row['property']!r}", line=line)
+    fact = row.get("fact", ...)
+    if fact is ...:
+        raise KgxInputError(path, "'fact' missing (null for a passage without facts)", line=line)
+    if fact is not None and (not isinstance(fact, dict) or any(k not in fact for k in _FACT_KEYS)):
+        raise KgxInputError(path, f"'fact' must be null or have {', '.join(_FACT_KEYS)}", line=line)
+
+
+def _passage(path: Path, nlp, text: str, facts: list, report: ConversionReport) -> Doc:
+    doc = nlp.make_doc(text)
+    entities = EntitySet()
+    relations, attributes = [], []
+    for line, row in facts:
+        fact, prop = row["fact"], row["property"]
+        subject_type, object_type = PROPERTIES[prop]
+        subject = _argument(path, line, row, "subject", doc, report)
+        value = subject and _argument(path, line, row, "object", doc, report)
+        if value is None:  # counted once per fact, by _argument
+            continue
+        entities.add(subject, subject_type, fact.get("subjectUri"))
+        if object_type is None:
+            attributes.append(attribute(subject, value, prop, fact["objectText"]))
+        else:
+            entities.add(value, object_type, fact.get("objectUri"))
+            relations.append(relation(subject, value, prop))
+    entities.apply(doc, report)
+    doc._.set(RELATIONS, unique(relations, report, "relations"))
+    doc._.set(ATTRIBUTES, unique(attributes, report, "attributes"))
+    return doc
+
+
+def _argument(
+    path: Path, line: int, row: dict, role: str, doc: Doc, report: ConversionReport
+) -> Optional[Offsets]:
+    """Token offsets of a fact's subject or object; None (counted) when they cannot be had."""
+    fact, base = row["fact"], row["passageStart"]
+    start = fact[f"{role}Start"]
+    end = fact[f"{role}End"]
+    if isinstance(start, int) and isinstance(end, int):
+        start, end = start - base, end - base
+    start, end = check_offsets(path, start, end, len(doc.text), role, line=line)
+    if doc.text[start:end] != fact[f"{role}Text"]:
+        report.dropped["facts.text_mismatch"] += 1
+        return None
+    span = token_span(doc, start, end, report)
+    if span is None:
+        report.dropped["facts.no_token"] += 1
+    return span
