@@ -54,3 +54,29 @@ def data_dir() -> Path:
     if not path.is_dir():
         pytest.skip(f"benchmark data not found at {path} (set KGX_DATA)")
     return path
+
+
+@pytest.fixture(scope="session")
+def blank_with_transformer(tiny_bert):
+    """``make(lang="en", window=24, stride=18)`` → a blank pipeline with the tiny transformer."""
+    import spacy
+
+    def make(lang: str = "en", window: int = 24, stride: int = 18):
+        nlp = spacy.blank(lang)
+        nlp.add_pipe(
+            "transformer",
+            config={
+                "model": {
+                    "@architectures": "kgx.TransformerModel.v1",
+                    "name": tiny_bert,
+                    "get_spans": {
+                        "@span_getters": "spacy-transformers.strided_spans.v1",
+                        "window": window,
+                        "stride": stride,
+                    },
+                }
+            },
+        )
+        return nlp
+
+    return make

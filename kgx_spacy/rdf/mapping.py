@@ -5,7 +5,8 @@ Layout, for a Doc whose IRI is ``D`` (one named graph ``D`` per document):
 - ``D a kgx:Document; dcterms:identifier "id"; kgx:text "..."``.
 - Entities: ``E a <class>`` and ``E rdfs:label "mention"``; relations ``H <property> T``;
   attributes ``E <datatype property> "literal"^^xsd:…``.
-- Each of those asserted triples has a statement node ``D#s-<hash>`` (RDF reification):
+- Each of those asserted triples has a statement node ``D#s-<hash>`` (``D/s-<hash>`` when
+  ``D`` already has a fragment, as under a ``…#`` base IRI) (RDF reification):
   ``rdf:subject/predicate/object``, ``prov:wasDerivedFrom D``, ``kgx:startChar``,
   ``kgx:endChar``, ``kgx:component``, ``kgx:confidence`` and, when set, ``kgx:runId``.
 
@@ -110,11 +111,12 @@ def normalise_mention(text: str) -> str:
 
 
 def encode_segment(text: str) -> str:
-    """A readable, reversible IRI path segment: spaces → ``_``, everything unsafe %-encoded.
+    """An IRI path segment: every character outside RFC 3986's unreserved set %-encoded.
 
-    ``_`` itself is encoded (``%5F``) so that ``"a b"`` and ``"a_b"`` stay distinct.
+    Reversible (``urllib.parse.unquote``), so two different texts never share an IRI;
+    ``"John Smith"`` → ``John%20Smith``, ``"based_in"`` stays ``based_in``.
     """
-    return "_".join(quote(part, safe="").replace("_", "%5F") for part in text.split(" "))
+    return quote(text, safe="")
 
 
 def doc_to_dataset(doc: Doc, mapping: Optional[RDFMapping] = None) -> Dataset:
@@ -208,8 +210,9 @@ class _Emitter:
         s, p, o = triple
         start = min(first.start_char, second.start_char)
         end = max(first.end_char, second.end_char)
-        key = "\x1f".join((s.n3(), p.n3(), o.n3(), str(start), str(end)))
-        stmt = URIRef(f"{g}#s-{hashlib.sha1(key.encode('utf-8')).hexdigest()[:20]}")
+        key = "\x1f".join((_n3(s), _n3(p), _n3(o), str(start), str(end)))
+        sep = "/" if "#" in g else "#"  # an IRI has at most one fragment
+        stmt = URIRef(f"{g}{sep}s-{hashlib.sha1(key.encode('utf-8')).hexdigest()[:20]}")
         yield (s, p, o, g)
         yield (stmt, RDF.type, RDF.Statement, g)
         yield (stmt, RDF.subject, s, g)
@@ -222,6 +225,14 @@ class _Emitter:
         yield (stmt, KGX.confidence, Literal(float(score), datatype=XSD.double), g)
         if self.mapping.run_id:
             yield (stmt, KGX.runId, Literal(self.mapping.run_id), g)
+
+
+def _n3(term) -> str:
+    """rdflib's N3 form of a term; ValueError (not rdflib's bare Exception) for a bad IRI."""
+    try:
+        return term.n3()
+    except Exception as err:  # rdflib raises a bare Exception for an IRI it cannot write
+        raise ValueError(str(err)) from None
 
 
 def _entity_mentions(doc: Doc) -> Dict[Tuple[int, int], Tuple[Span, str, float]]:

@@ -18,26 +18,6 @@ TRAIN_DATA = [
 ]
 
 
-def make_nlp(tiny_bert: str, window: int = 24, stride: int = 18):
-    nlp = spacy.blank("en")
-    nlp.add_pipe(
-        "transformer",
-        config={
-            "model": {
-                "@architectures": "kgx.TransformerModel.v1",
-                "name": tiny_bert,
-                "get_spans": {
-                    "@span_getters": "spacy-transformers.strided_spans.v1",
-                    "window": window,
-                    "stride": stride,
-                },
-            }
-        },
-    )
-    nlp.add_pipe("kgx_ner")
-    return nlp
-
-
 def make_examples(nlp):
     examples = []
     for text, ents in TRAIN_DATA:
@@ -47,8 +27,9 @@ def make_examples(nlp):
 
 
 @pytest.fixture(scope="module")
-def trained(tiny_bert):
-    nlp = make_nlp(tiny_bert)
+def trained(blank_with_transformer):
+    nlp = blank_with_transformer()
+    nlp.add_pipe("kgx_ner")
     examples = make_examples(nlp)
     optimizer = nlp.initialize(get_examples=lambda: examples)
     optimizer.learn_rate = 1e-3
@@ -126,8 +107,9 @@ def test_empty_whitespace_and_one_token(trained, text):
     assert len(docs[1].ents) == 3
 
 
-def test_missing_gold_tags_add_no_gradient(tiny_bert):
-    nlp = make_nlp(tiny_bert)
+def test_missing_gold_tags_add_no_gradient(blank_with_transformer):
+    nlp = blank_with_transformer()
+    nlp.add_pipe("kgx_ner")
     doc = nlp.make_doc("john smith lives in paris .")
     reference = Doc(nlp.vocab, words=[t.text for t in doc], ents=["B-PER", "I-PER", None, None, None, None])
     eg = Example(doc, reference)

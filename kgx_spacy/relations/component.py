@@ -1,0 +1,318 @@
+"""``kgx_relation_classifier``: multi-label relations between entity pairs, calibrated scores."""
+
+from itertools import islice
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+import numpy
+from spacy.language import Language
+from spacy.pipeline import TrainablePipe
+from spacy.tokens import Doc, Span
+from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.util import registry
+from thinc.api import Config, Model, set_dropout_rate
+from thinc.types import Floats2d
+
+from ..extensions import RELATIONS, install_extensions
+from .candidates import PairGenerator
+from .model import N_PAIR_COLUMNS
+
+DEFAULT_REL_MODEL = Config().from_str(
+    """
+[model]
+@architectures = "kgx.PairClassifier.v1"
+hidden_width = 256
+dropout = 0.1
+
+[model.tok2vec]
+@architectures = "spacy-transformers.TransformerListener.v1"
+grad_factor = 1.0
+upstream = "*"
+
+[model.tok2vec.pooling]
+@layers = "reduce_mean.v1"
+"""
+)["model"]
+
+Pair = Tuple[Span, Span]
+
+
+@Language.factory(
+    "kgx_relation_classifier",
+    assigns=[f"doc._.{RELATIONS}"],
+    default_config={
+        "model": DEFAULT_REL_MODEL,
+        "candidates": {"@misc": "kgx.entity_pair_candidates.v1", "max_distance": 100, "max_pairs": 1000},
+        "threshold": 0.5,
+        "train_on_predicted_entities": False,
+        "scorer": {"@scorers": "kgx.relation_scorer.v1"},
+    },
+    default_score_weights={"rel_micro_f": 1.0, "rel_micro_p": 0.0, "rel_micro_r": 0.0, "rel_f_per_type": None},
+)
+def make_relation_classifier(
+    nlp: Language,
+    name: str,
+    model: Model,
+    candidates: PairGenerator,
+    threshold: float,
+    train_on_predicted_entities: bool,
+    scorer: Optional[Callable],
+) -> "RelationClassifier":
+    """threshold: default decision threshold on the calibrated probability, per label
+        overridable by ``kgx calibrate`` (stored in the component's cfg).
+    train_on_predicted_entities: also train on pairs of the entities an earlier, annotating
+        NER predicted (negatives the classifier will meet at inference), beside the gold ones.
+    """
+    return RelationClassifier(
+        nlp.vocab,
+        model,
+        name,
+        candidates=candidates,
+        threshold=threshold,
+        train_on_predicted_entities=train_on_predicted_entities,
+        scorer=scorer,
+    )
+
+
+class RelationClassifier(TrainablePipe):
+    """Scores every candidate (head, tail) entity pair for every relation label.
+
+    Writes ``doc._.kgx_relations``: one record per pair and label whose calibrated
+    probability reaches the label's threshold.
+    """
+
+    def __init__(
+        self,
+        vocab,
+        model: Model,
+        name: str,
+        *,
+        candidates: PairGenerator,
+        threshold: float,
+        train_on_predicted_entities: bool,
+        scorer: Optional[Callable],
+    ):
+        install_extensions()
+        self.vocab = vocab
+        self.model = model
+        self.name = name
+        self.candidates = candidates
+        self.scorer = scorer
+        self.train_on_predicted_entities = train_on_predicted_entities
+        # calibration: label → (a, b); probability = sigmoid(a * logit + b)
+        self.cfg = {"labels": [], "entity_labels": [], "threshold": threshold, "thresholds": {}, "calibration": {}}
+
+    @property
+    def labels(self) -> tuple:
+        return tuple(self.cfg["labels"])
+
+    @property
+    def label_data(self) -> dict:
+        return {"labels": list(self.labels), "entity_labels": list(self.cfg["entity_labels"])}
+
+    def add_label(self, label: str) -> int:
+        if label in self.cfg["labels"]:
+            return 0
+        self._allow_extra_label()
+        self.cfg["labels"].append(label)
+        return 1
+
+    # -- inference ----------------------------------------------------------------------
+
+    def predict(self, docs: Iterable[Doc]) -> List[Tuple[List[Pair], numpy.ndarray]]:
+        """Per Doc: its candidate pairs and their probabilities, shape (n_pairs, n_labels)."""
+        docs = list(docs)
+        pairs = [self.candidates(doc.ents) for doc in docs]
+        probs = self.pair_probabilities(docs, pairs)
+        return list(zip(pairs, probs))
+
+    def pair_probabilities(self, docs: List[Doc], pairs: List[List[Pair]]) -> List[numpy.ndarray]:
+        """Calibrated probabilities for given pairs; shape (n_pairs, n_labels) per Doc."""
+        if not sum(len(p) for p in pairs):
+            return [numpy.zeros((0, len(self.labels)), dtype="float32") for _ in docs]
+        logits = self.model.ops.to_numpy(self.model.predict((docs, self._pair_arrays(pairs))))
+        a, b = self._calibration()
+        probs = 1.0 / (1.0 + numpy.exp(-(logits * a + b)))
+        return numpy.split(probs, numpy.cumsum([len(p) for p in pairs])[:-1])
+
+    def set_annotations(self, docs: Iterable[Doc], predictions) -> None:
+        thresholds = self._thresholds()
+        for doc, (pairs, probs) in zip(docs, predictions):
+            records = []
+            for (head, tail), row in zip(pairs, probs):
+                for k in numpy.flatnonzero(row >= thresholds):
+                    records.append(
+                        {
+                            "head": [head.start, head.end],
+                            "tail": [tail.start, tail.end],
+                            "label": self.labels[k],
+                            "score": float(row[k]),
+                        }
+                    )
+            doc._.set(RELATIONS, records)
+
+    def _thresholds(self) -> numpy.ndarray:
+        return numpy.array(
+            [self.cfg["thresholds"].get(label, self.cfg["threshold"]) for label in self.labels],
+            dtype="float32",
+        )
+
+    def _calibration(self) -> Tuple[numpy.ndarray, numpy.ndarray]:
+        ab = [self.cfg["calibration"].get(label, (1.0, 0.0)) for label in self.labels]
+        a, b = numpy.array(ab, dtype="float32").reshape(-1, 2).T
+        return a, b
+
+    # -- training -----------------------------------------------------------------------
+
+    def update(
+        self,
+        examples: Iterable[Example],
+        *,
+        drop: float = 0.0,
+        sgd=None,
+        losses: Optional[Dict[str, float]] = None,
+    ) -> Dict[str, float]:
+        if losses is None:
+            losses = {}
+        losses.setdefault(self.name, 0.0)
+        examples = list(examples)
+        validate_examples(examples, "RelationClassifier.update")
+        pairs = [self._training_pairs(eg) for eg in examples]
+        if not sum(len(p) for p in pairs):
+            return losses
+        set_dropout_rate(self.model, drop)
+        docs = [eg.predicted for eg in examples]
+        logits, backprop = self.model.begin_update((docs, self._pair_arrays(pairs)))
+        loss, d_logits = self.get_loss(examples, logits, pairs)
+        backprop(d_logits)
+        if sgd is not None:
+            self.finish_update(sgd)
+        losses[self.name] += loss
+        return losses
+
+    def get_loss(self, examples: Sequence[Example], logits: Floats2d, pairs: List[List[Pair]]):
+        """Binary cross-entropy per pair and label, averaged over pairs."""
+        truth = numpy.concatenate([self._gold_matrix(eg, p) for eg, p in zip(examples, pairs)])
+        scores = self.model.ops.to_numpy(logits)
+        probs = 1.0 / (1.0 + numpy.exp(-scores))
+        eps = 1e-7
+        loss = -(truth * numpy.log(probs + eps) + (1 - truth) * numpy.log(1 - probs + eps)).sum()
+        n_pairs = max(len(truth), 1)
+        return float(loss / n_pairs), self.model.ops.asarray2f((probs - truth) / n_pairs)
+
+    def _training_pairs(self, eg: Example) -> List[Pair]:
+        """Candidates over the gold entities (mapped onto the predicted tokens), plus the
+        predicted entities when ``train_on_predicted_entities``."""
+        spans = {}
+        for ent in eg.reference.ents:
+            span = eg.predicted.char_span(ent.start_char, ent.end_char, label=ent.label_, alignment_mode="expand")
+            if span is not None:
+                spans[(span.start, span.end)] = span
+        if self.train_on_predicted_entities:
+            for ent in eg.predicted.ents:
+                spans.setdefault((ent.start, ent.end), ent)
+        return self.candidates(list(spans.values()))
+
+    def _gold_matrix(self, eg: Example, pairs: List[Pair]) -> numpy.ndarray:
+        """1.0 where the reference has relation k between the pair's spans (by characters)."""
+        gold = {}
+        index = {label: k for k, label in enumerate(self.labels)}
+        for rel in eg.reference._.get(RELATIONS):
+            head = eg.reference[rel["head"][0] : rel["head"][1]]
+            tail = eg.reference[rel["tail"][0] : rel["tail"][1]]
+            key = (head.start_char, head.end_char, tail.start_char, tail.end_char)
+            if rel["label"] in index:
+                gold.setdefault(key, set()).add(index[rel["label"]])
+        truth = numpy.zeros((len(pairs), len(self.labels)), dtype="float32")
+        for i, (head, tail) in enumerate(pairs):
+            for k in gold.get((head.start_char, head.end_char, tail.start_char, tail.end_char), ()):
+                truth[i, k] = 1.0
+        return truth
+
+    def _pair_arrays(self, pairs: List[List[Pair]]) -> List[numpy.ndarray]:
+        type_ids = {label: i + 1 for i, label in enumerate(self.cfg["entity_labels"])}
+        arrays = []
+        for doc_pairs in pairs:
+            array = numpy.zeros((len(doc_pairs), N_PAIR_COLUMNS), dtype="int64")
+            for i, (head, tail) in enumerate(doc_pairs):
+                array[i] = (
+                    head.start, head.end, tail.start, tail.end,
+                    type_ids.get(head.label_, 0), type_ids.get(tail.label_, 0),
+                )
+            arrays.append(array)
+        return arrays
+
+    def initialize(
+        self,
+        get_examples: Callable[[], Iterable[Example]],
+        *,
+        nlp: Optional[Language] = None,
+        labels: Optional[dict] = None,
+    ) -> None:
+        validate_get_examples(get_examples, "RelationClassifier.initialize")
+        if labels is None:
+            labels = {
+                "labels": sorted({r["label"] for eg in get_examples() for r in eg.reference._.get(RELATIONS)}),
+                "entity_labels": sorted({e.label_ for eg in get_examples() for e in eg.reference.ents}),
+            }
+        for label in labels["labels"]:
+            self.add_label(label)
+        self.cfg["entity_labels"] = list(labels["entity_labels"])
+        if not self.labels:
+            raise ValueError(f"{self.name}: no relations in the training data (doc._.{RELATIONS})")
+        self.model.get_ref("features").attrs["n_types"] = len(self.cfg["entity_labels"])
+        self.model.get_ref("output_layer").set_dim("nO", len(self.labels))
+        sample = list(islice(get_examples(), 10))
+        docs = [eg.predicted for eg in sample]
+        self.model.initialize(X=(docs, self._pair_arrays([self._training_pairs(eg) for eg in sample])))
+
+    def from_bytes(self, bytes_data, *, exclude=tuple()):
+        super().from_bytes(bytes_data, exclude=exclude)
+        self.model.get_ref("features").attrs["n_types"] = len(self.cfg["entity_labels"])
+        return self
+
+    def from_disk(self, path, *, exclude=tuple()):
+        super().from_disk(path, exclude=exclude)
+        self.model.get_ref("features").attrs["n_types"] = len(self.cfg["entity_labels"])
+        return self
+
+
+# -- scoring ----------------------------------------------------------------------------
+
+
+def relation_tuples(doc: Doc) -> set:
+    """Strict relation keys: both spans (characters), both entity types, and the label."""
+    types = {(e.start, e.end): e.label_ for e in doc.ents}
+    keys = set()
+    for rel in doc._.get(RELATIONS):
+        head, tail = tuple(rel["head"]), tuple(rel["tail"])
+        h, t = doc[head[0] : head[1]], doc[tail[0] : tail[1]]
+        keys.add((h.start_char, h.end_char, types.get(head), t.start_char, t.end_char, types.get(tail), rel["label"]))
+    return keys
+
+
+def relation_score(examples: Iterable[Example], **kwargs) -> Dict[str, Any]:
+    """Strict micro P/R/F (``rel_micro_p/r/f``) and per-label figures (``rel_f_per_type``)."""
+    tp, fp, fn = {}, {}, {}
+    for eg in examples:
+        gold, pred = relation_tuples(eg.reference), relation_tuples(eg.predicted)
+        for key in pred & gold:
+            tp[key[-1]] = tp.get(key[-1], 0) + 1
+        for key in pred - gold:
+            fp[key[-1]] = fp.get(key[-1], 0) + 1
+        for key in gold - pred:
+            fn[key[-1]] = fn.get(key[-1], 0) + 1
+    labels = sorted(set(tp) | set(fp) | set(fn))
+    per_type = {label: _prf(tp.get(label, 0), fp.get(label, 0), fn.get(label, 0)) for label in labels}
+    micro = _prf(sum(tp.values()), sum(fp.values()), sum(fn.values()))
+    return {"rel_micro_p": micro["p"], "rel_micro_r": micro["r"], "rel_micro_f": micro["f"], "rel_f_per_type": per_type}
+
+
+def _prf(tp: int, fp: int, fn: int) -> Dict[str, float]:
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return {"p": p, "r": r, "f": 2 * p * r / (p + r) if p + r else 0.0}
+
+
+@registry.scorers("kgx.relation_scorer.v1")
+def make_relation_scorer() -> Callable:
+    return relation_score
