@@ -265,16 +265,6 @@ class RelationClassifier(TrainablePipe):
         docs = [eg.predicted for eg in sample]
         self.model.initialize(X=(docs, self._pair_arrays([self._training_pairs(eg) for eg in sample])))
 
-    def from_bytes(self, bytes_data, *, exclude=tuple()):
-        super().from_bytes(bytes_data, exclude=exclude)
-        self.model.get_ref("features").attrs["n_types"] = len(self.cfg["entity_labels"])
-        return self
-
-    def from_disk(self, path, *, exclude=tuple()):
-        super().from_disk(path, exclude=exclude)
-        self.model.get_ref("features").attrs["n_types"] = len(self.cfg["entity_labels"])
-        return self
-
 
 # -- scoring ----------------------------------------------------------------------------
 

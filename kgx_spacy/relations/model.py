@@ -15,6 +15,7 @@ from thinc.types import Floats2d, Ints1d, Ints2d
 # One candidate pair per row: head start, head end, tail start, tail end (token offsets,
 # end exclusive), head type id, tail type id (0 = unknown type).
 PairsBatch = Tuple[List[Doc], List[Ints2d]]
+VectorPairs = Tuple[List[Floats2d], List[Ints2d]]
 N_PAIR_COLUMNS = 6
 
 
@@ -25,48 +26,72 @@ def build_pair_classifier(
     dropout: float = 0.1,
     nO: Optional[int] = None,
 ) -> Model[PairsBatch, Floats2d]:
-    """Logits for every candidate pair of every Doc.
-
-    Pair features (width 4d + 2k for d-wide token vectors and k entity types): the mean
-    vectors of head and tail, their elementwise product, the mean of the tokens between
-    them (zeros when adjacent), and one-hot head and tail types.
+    """Logits for every candidate pair of every Doc: ``tok2vec`` then ``pair_head``.
 
     tok2vec: token encoder, usually a TransformerListener on the shared ``transformer``.
     RETURNS: logits, shape (n_pairs_in_batch, nO), rows in the order of the pair arrays.
     """
-    features = pair_features(tok2vec)
-    hidden = Relu(nO=hidden_width, dropout=dropout)
+    head = pair_head(hidden_width, dropout, nO)
+    model = Model(
+        "pair_classifier",
+        _classifier_forward,
+        init=_classifier_init,
+        layers=[tok2vec, head],
+        refs={"tok2vec": tok2vec, "head": head, "features": head.get_ref("features"),
+              "output_layer": head.get_ref("output_layer")},
+    )
+    return model
+
+
+def _classifier_init(model: Model, X: Optional[PairsBatch] = None, Y=None) -> None:
+    tok2vec, head = model.layers
+    if X is None:
+        return
+    docs, pairs = X
+    tok2vec.initialize(X=docs)
+    head.initialize(X=(tok2vec.predict(docs), pairs))
+
+
+def _classifier_forward(model: Model, X: PairsBatch, is_train: bool):
+    tok2vec, head = model.layers
+    docs, pairs = X
+    vectors, backprop_tok2vec = tok2vec(docs, is_train)
+    logits, backprop_head = head((vectors, pairs), is_train)
+
+    def backprop(d_logits: Floats2d):
+        d_vectors, _ = backprop_head(d_logits)
+        return backprop_tok2vec(d_vectors)
+
+    return logits, backprop
+
+
+def pair_head(hidden_width: int, dropout: float, nO: Optional[int]) -> Model[VectorPairs, Floats2d]:
+    """Pair features → ReLU hidden layer → logits; shape (n_pairs, nO)."""
+    features = pair_features()
     output = Linear(nO=nO)
-    model = chain(features, hidden, output)
-    model.set_ref("tok2vec", tok2vec)
+    model = chain(features, Relu(nO=hidden_width, dropout=dropout), output)
     model.set_ref("features", features)
     model.set_ref("output_layer", output)
     return model
 
 
-def pair_features(tok2vec: Model[List[Doc], List[Floats2d]]) -> Model[PairsBatch, Floats2d]:
-    return Model(
-        "pair_features",
-        _features_forward,
-        init=_features_init,
-        layers=[tok2vec],
-        attrs={"n_types": 0},
-    )
+def pair_features() -> Model[VectorPairs, Floats2d]:
+    """Per pair, width 4d + 2k for d-wide token vectors and k entity types: the mean
+    vectors of head and tail, their elementwise product, the mean of the tokens between
+    them (zeros when adjacent), and one-hot head and tail types.
+
+    ``attrs["n_types"]`` (k) is set by the owning component from its entity labels.
+    """
+    return Model("pair_features", _features_forward, attrs={"n_types": 0})
 
 
-def _features_init(model: Model, X: Optional[PairsBatch] = None, Y=None) -> None:
-    if X is not None:
-        model.layers[0].initialize(X=X[0])
-
-
-def _features_forward(model: Model, X: PairsBatch, is_train: bool):
-    docs, pairs = X
+def _features_forward(model: Model, X: VectorPairs, is_train: bool):
+    vectors, pairs = X
     ops = model.ops
     n_types = model.attrs["n_types"]
-    vectors, backprop_tok2vec = model.layers[0](docs, is_train)
     lengths = [len(v) for v in vectors]
-    tokens = ops.flatten(vectors) if vectors else ops.alloc2f(0, 0)
-    width = tokens.shape[1] if tokens.size else model.layers[0].get_dim("nO")
+    tokens = ops.flatten(vectors)
+    width = tokens.shape[1]
     offsets = numpy.cumsum([0] + lengths[:-1]).astype("int64")
     rows = numpy.concatenate(
         [p[:, :4] + offset for p, offset in zip(pairs, offsets)] or [numpy.zeros((0, 4), "int64")]
@@ -89,7 +114,7 @@ def _features_forward(model: Model, X: PairsBatch, is_train: bool):
         one_hot[numpy.flatnonzero(known), column * n_types + types[known, column] - 1] = 1.0
     output = ops.xp.hstack([head, tail, head * tail, between, ops.asarray2f(one_hot)])
 
-    def backprop(d_output: Floats2d):
+    def backprop(d_output: Floats2d) -> Tuple[List[Floats2d], List[Ints2d]]:
         d_product = d_output[:, 2 * width : 3 * width]
         d_head = d_output[:, :width] + d_product * tail
         d_tail = d_output[:, width : 2 * width] + d_product * head
@@ -99,7 +124,7 @@ def _features_forward(model: Model, X: PairsBatch, is_train: bool):
             if len(index):
                 d_rows = ops.backprop_reduce_mean(d_pooled, ops.asarray1i(span_lengths))
                 ops.scatter_add(d_tokens, ops.asarray1i(index), d_rows)
-        return backprop_tok2vec(ops.unflatten(d_tokens, lengths))
+        return ops.unflatten(d_tokens, lengths), pairs
 
     return output, backprop
 
