@@ -28,6 +28,7 @@ _ISO = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
 _CJK_DATE = re.compile(r"^(\d{3,4})\s*年\s*(?:(\d{1,2})\s*月\s*(?:(\d{1,2})\s*[日号])?)?$")
 _NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
 _QUANTITY = re.compile(r"^([+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)\s*([^\d\s].*)$")
+_CJK_METRE = re.compile(r"^(\d)\s*米\s*(\d{1,2})$")  # "1米60": 1.60 m, heights as said in Chinese
 _SCALE = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "万": 10**4, "亿": 10**8}
 # Unit as written → UCUM code.
 UNITS = {
@@ -118,6 +119,9 @@ def parse_number(text: str) -> Optional[str]:
 
 def parse_quantity(text: str) -> Optional[Normalized]:
     """A number with a known unit → ``"<number> <UCUM code>"^^cdt:ucum``; None otherwise."""
+    metre = _CJK_METRE.match(text)
+    if metre:
+        return Normalized(f"{metre.group(1)}.{metre.group(2).ljust(2, '0')} m", CDT_UCUM)
     match = _QUANTITY.match(text)
     if not match:
         return None

@@ -12,6 +12,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tupl
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
+from ..attributes.normalize import Normalized, normalize_value
 from ..errors import KgxInputError
 from ..extensions import ATTRIBUTES, GOLD_TRIPLES, LINKS, RELATIONS
 from ..io import read_text
@@ -223,21 +224,24 @@ class EntitySet:
         )
 
 
-def literal_for(text: str, attribute: str) -> Tuple[str, Optional[str]]:
-    """(lexical form, datatype IRI) of an attribute value as written in the text.
+def literal_for(text: str, kind: Optional[str], lang: str) -> Normalized:
+    """The typed literal of an attribute value as written (see ``attributes.normalize``)."""
+    return normalize_value(text, kind, lang)
 
-    The one place a value normaliser plugs in; for now the raw text, untyped.
+
+def attribute(entity: Offsets, value: Offsets, name: str, text: str, kind: Optional[str], lang: str) -> dict:
+    """A gold attribute record of the Doc contract; ``text`` is the value as written.
+
+    kind: what the attribute holds (date, number, quantity, string), for the normaliser.
     """
-    return text, None
-
-
-def attribute(entity: Offsets, value: Offsets, name: str, text: str) -> dict:
-    """A gold attribute record of the Doc contract; ``text`` is the value as written."""
-    lexical, datatype = literal_for(text, name)
-    return {
+    literal = literal_for(text, kind, lang)
+    record = {
         "entity": list(entity), "value": list(value), "attribute": name, "score": 1.0,
-        "lexical": lexical, "datatype": datatype,
+        "lexical": literal.lexical, "datatype": literal.datatype,
     }
+    if literal.lang:
+        record["lang"] = literal.lang
+    return record
 
 
 def relation(head: Offsets, tail: Offsets, label: str) -> dict:

@@ -39,6 +39,8 @@ ENTITY_TYPES: Dict[str, str] = {
     "创始人": "ORG",
     "上映时间": "WORK",
 }
+# attribute → what its value holds, for the literal normaliser (the rest are strings).
+VALUE_KINDS: Dict[str, str] = {"身高": "quantity", "上映时间": "date"}
 
 
 def read(split: str, root: Path) -> Tuple[List[Doc], ConversionReport]:
@@ -68,7 +70,9 @@ def read(split: str, root: Path) -> Tuple[List[Doc], ConversionReport]:
                 report.dropped["rows.no_token"] += 1
                 continue
             entities.add(entity, ENTITY_TYPES[row["attribute"]])
-            records.append(attribute(entity, value, row["attribute"], row["attribute_value"]))
+            records.append(
+                attribute(entity, value, row["attribute"], row["attribute_value"], VALUE_KINDS.get(row["attribute"], "string"), "zh")
+            )
         entities.apply(doc, report)
         doc._.set(ATTRIBUTES, unique(records, report, "attributes"))
         doc._.set(DOC_ID, f"{NAME}/{split}/{index}")

@@ -107,7 +107,7 @@ def _passage(path: Path, nlp, text: str, facts: list, report: ConversionReport) 
             continue
         entities.add(subject, subject_type, fact.get("subjectUri"))
         if object_type is None:
-            attributes.append(attribute(subject, value, prop, fact["objectText"]))
+            attributes.append(attribute(subject, value, prop, fact["objectText"], "date", "en"))
         else:
             entities.add(value, object_type, fact.get("objectUri"))
             relations.append(relation(subject, value, prop))

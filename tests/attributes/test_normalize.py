@@ -25,6 +25,8 @@ CASES = [
     ("1.80米", "quantity", "zh", "1.80 m", CDT_UCUM),
     ("183 cm", "quantity", "en", "183 cm", CDT_UCUM),
     ("2,200 ft", None, "en", "2200 [ft_i]", CDT_UCUM),
+    ("1米60", "quantity", "zh", "1.60 m", CDT_UCUM),
+    ("1米8", "quantity", "zh", "1.80 m", CDT_UCUM),
 ]
 
 

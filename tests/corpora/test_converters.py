@@ -8,7 +8,6 @@ from spacy.vocab import Vocab
 
 import kgx_spacy  # noqa: F401  (installs the Doc extensions)
 from kgx_spacy.corpora import DATASETS, convert, data_dir
-from kgx_spacy.corpora.common import literal_for
 
 
 def read(name, root):
@@ -53,10 +52,9 @@ def test_knowledgenet(tiny_data):
         {"head": [0, 2], "tail": [9, 10], "label": "PLACE_OF_BIRTH", "score": 1.0},
         {"head": [11, 12], "tail": [13, 15], "label": "SPOUSE", "score": 1.0},
     ]
-    lexical, datatype = literal_for("10 December 1815", "DATE_OF_BIRTH")
     assert doc._.kgx_attributes == [{
         "entity": [0, 2], "value": [5, 8], "attribute": "DATE_OF_BIRTH", "score": 1.0,
-        "lexical": lexical, "datatype": datatype,
+        "lexical": "1815-12-10", "datatype": "http://www.w3.org/2001/XMLSchema#date",
     }]
     assert doc[5:8].text == "10 December 1815"
     assert not empty.ents and not empty._.kgx_relations
@@ -86,7 +84,7 @@ def test_deepke_ae(tiny_data):
     ]
     assert docs[0]._.kgx_attributes == [{
         "entity": [0, 3], "value": [6, 8], "attribute": "民族", "score": 1.0,
-        "lexical": "汉族", "datatype": None,
+        "lexical": "汉族", "datatype": "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString", "lang": "zh",
     }]
     value = docs[2]._.kgx_attributes[0]["value"]
     assert docs[2][value[0]:value[1]].text == "2015年4月18日"
