@@ -1,7 +1,6 @@
 """``kgx query``: run a SPARQL query on the embedded store and print the answer as a table."""
 
 from pathlib import Path
-from typing import List
 
 import typer
 from rich.console import Console

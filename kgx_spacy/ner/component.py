@@ -3,7 +3,6 @@
 from itertools import islice
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
-import numpy
 from spacy.language import Language
 from spacy.pipeline import TrainablePipe
 from spacy.scorer import get_ner_prf
@@ -14,7 +13,7 @@ from thinc.api import Config, Model, set_dropout_rate
 from thinc.types import Floats2d
 
 from ..extensions import ENTITIES_SPANS_KEY, install_extensions
-from .tags import allowed_transitions, biluo_to_bio, bio_tags, tags_to_spans, viterbi
+from .tags import ScoredSpan, biluo_to_bio, bio_tags, decode, tagging_loss
 
 DEFAULT_NER_MODEL = Config().from_str(
     """
@@ -102,30 +101,20 @@ class EntityTagger(TrainablePipe):
         self.vocab.strings.add(label)
         return 1
 
-    def predict(self, docs: Iterable[Doc]) -> List[Dict[str, numpy.ndarray]]:
-        """Per Doc: ``tags`` (n_tokens,) best valid tag ids, ``probs`` (n_tokens,) their probs."""
+    def predict(self, docs: Iterable[Doc]) -> List[List[ScoredSpan]]:
+        """Per Doc: its best valid spans, ``(start, end, label_index, score)``."""
         docs = list(docs)
         if not any(len(doc) for doc in docs):
-            return [_empty_guess() for _ in docs]
+            return [[] for _ in docs]
         scores = self.model.predict(docs)
-        start, trans = allowed_transitions(len(self.labels))
-        guesses = []
-        for doc_scores in scores:
-            log_probs = _log_softmax(self.model.ops.to_numpy(doc_scores))
-            path = viterbi(log_probs, start, trans)
-            guesses.append({"tags": path, "probs": numpy.exp(log_probs[numpy.arange(len(path)), path])})
-        return guesses
+        return [decode(self.model.ops.to_numpy(s), len(self.labels)) for s in scores]
 
-    def set_annotations(self, docs: Iterable[Doc], guesses: List[Dict[str, numpy.ndarray]]) -> None:
-        labels = self.labels
-        for doc, guess in zip(docs, guesses):
-            spans, scores = [], []
-            for start, end, label in tags_to_spans(guess["tags"]):
-                spans.append(Span(doc, start, end, label=labels[label]))
-                scores.append(float(numpy.exp(numpy.log(guess["probs"][start:end]).mean())))
-            doc.ents = spans
-            group = SpanGroup(doc, name=self.cfg["spans_key"], spans=spans)
-            group.attrs["scores"] = scores
+    def set_annotations(self, docs: Iterable[Doc], guesses: List[List[ScoredSpan]]) -> None:
+        for doc, spans in zip(docs, guesses):
+            ents = [Span(doc, start, end, label=self.labels[label]) for start, end, label, _ in spans]
+            doc.ents = ents
+            group = SpanGroup(doc, name=self.cfg["spans_key"], spans=ents)
+            group.attrs["scores"] = [score for *_, score in spans]
             doc.spans[self.cfg["spans_key"]] = group
 
     def update(
@@ -153,26 +142,11 @@ class EntityTagger(TrainablePipe):
         return losses
 
     def get_loss(self, examples: Iterable[Example], scores: List[Floats2d]):
-        """Mean cross-entropy over tokens with a known gold tag.
-
-        Tokens whose gold tag is missing or that do not align to one gold token add no
-        loss and no gradient.
-        """
+        """Mean cross-entropy over tokens with a known gold tag (see ``tagging_loss``)."""
         ops = self.model.ops
-        index = {tag: i for i, tag in enumerate(self.tags)}
-        d_scores, total, n_known = [], 0.0, 0
-        for eg, doc_scores in zip(examples, scores):
-            gold = [biluo_to_bio(tag) for tag in eg.get_aligned_ner()]
-            known = numpy.array([tag is not None for tag in gold], dtype="float32")
-            truth = numpy.array([index.get(tag, 0) if tag else 0 for tag in gold], dtype="int64")
-            rows = numpy.arange(len(truth))
-            probs = numpy.exp(_log_softmax(ops.to_numpy(doc_scores)))
-            total -= float((numpy.log(probs[rows, truth] + 1e-12) * known).sum())
-            n_known += int(known.sum())
-            probs[rows, truth] -= 1.0
-            d_scores.append(probs * known[:, None])
-        n_known = max(n_known, 1)
-        return total / n_known, [ops.asarray2f(d / n_known) for d in d_scores]
+        gold = [[biluo_to_bio(tag) for tag in eg.get_aligned_ner()] for eg in examples]
+        loss, d_scores = tagging_loss([ops.to_numpy(s) for s in scores], gold, self.tags)
+        return loss, [ops.asarray2f(d) for d in d_scores]
 
     def initialize(
         self,
@@ -191,12 +165,3 @@ class EntityTagger(TrainablePipe):
         sample = [eg.predicted for eg in islice(get_examples(), 10)]
         self.model.get_ref("output_layer").set_dim("nO", len(self.tags))
         self.model.initialize(X=sample)
-
-
-def _log_softmax(scores: numpy.ndarray) -> numpy.ndarray:
-    shifted = scores - scores.max(axis=-1, keepdims=True)
-    return shifted - numpy.log(numpy.exp(shifted).sum(axis=-1, keepdims=True))
-
-
-def _empty_guess() -> Dict[str, numpy.ndarray]:
-    return {"tags": numpy.zeros((0,), dtype="int64"), "probs": numpy.zeros((0,), dtype="float32")}

@@ -83,3 +83,49 @@ def tags_to_spans(path: Sequence[int]) -> List[Tuple[int, int, int]]:
         if tag % 2 == 1:
             begin = i
     return spans
+
+
+ScoredSpan = Tuple[int, int, int, float]
+
+
+def decode(scores: numpy.ndarray, n_labels: int) -> List[ScoredSpan]:
+    """Tag logits of one Doc, shape (n_tokens, 2 * n_labels + 1) → its best valid spans.
+
+    RETURNS: ``(start, end, label_index, score)``; the score is the geometric mean of the
+        chosen tags' probabilities.
+    """
+    if len(scores) == 0:
+        return []
+    log_probs = log_softmax(scores)
+    path = viterbi(log_probs, *allowed_transitions(n_labels))
+    chosen = log_probs[numpy.arange(len(path)), path]
+    return [(s, e, label, float(numpy.exp(chosen[s:e].mean()))) for s, e, label in tags_to_spans(path)]
+
+
+def tagging_loss(
+    scores: Sequence[numpy.ndarray], gold: Sequence[Sequence[Optional[str]]], tags: Sequence[str]
+) -> Tuple[float, List[numpy.ndarray]]:
+    """Mean cross-entropy over tokens with a known gold BIO tag, and its gradient.
+
+    scores: per Doc, logits of shape (n_tokens, n_tags). gold: per Doc, a tag name or None
+    (missing, or the token does not align to one gold token) per token; None adds no loss
+    and no gradient.
+    """
+    index = {tag: i for i, tag in enumerate(tags)}
+    d_scores, total, n_known = [], 0.0, 0
+    for doc_scores, doc_gold in zip(scores, gold):
+        known = numpy.array([tag is not None for tag in doc_gold], dtype="float32")
+        truth = numpy.array([index.get(tag, 0) if tag else 0 for tag in doc_gold], dtype="int64")
+        rows = numpy.arange(len(truth))
+        probs = numpy.exp(log_softmax(doc_scores))
+        total -= float((numpy.log(probs[rows, truth] + 1e-12) * known).sum())
+        n_known += int(known.sum())
+        probs[rows, truth] -= 1.0
+        d_scores.append(probs * known[:, None])
+    n_known = max(n_known, 1)
+    return total / n_known, [d / n_known for d in d_scores]
+
+
+def log_softmax(scores: numpy.ndarray) -> numpy.ndarray:
+    shifted = scores - scores.max(axis=-1, keepdims=True)
+    return shifted - numpy.log(numpy.exp(shifted).sum(axis=-1, keepdims=True))

@@ -192,12 +192,8 @@ class RelationClassifier(TrainablePipe):
     def get_loss(self, examples: Sequence[Example], logits: Floats2d, pairs: List[List[Pair]]):
         """Binary cross-entropy per pair and label, averaged over pairs."""
         truth = numpy.concatenate([self._gold_matrix(eg, p) for eg, p in zip(examples, pairs)])
-        scores = self.model.ops.to_numpy(logits)
-        probs = 1.0 / (1.0 + numpy.exp(-scores))
-        eps = 1e-7
-        loss = -(truth * numpy.log(probs + eps) + (1 - truth) * numpy.log(1 - probs + eps)).sum()
-        n_pairs = max(len(truth), 1)
-        return float(loss / n_pairs), self.model.ops.asarray2f((probs - truth) / n_pairs)
+        loss, d_logits = multilabel_loss(self.model.ops.to_numpy(logits), truth)
+        return loss, self.model.ops.asarray2f(d_logits)
 
     def _training_pairs(self, eg: Example) -> List[Pair]:
         """Candidates over the gold entities (mapped onto the predicted tokens), plus the
@@ -264,6 +260,18 @@ class RelationClassifier(TrainablePipe):
         sample = list(islice(get_examples(), 10))
         docs = [eg.predicted for eg in sample]
         self.model.initialize(X=(docs, self._pair_arrays([self._training_pairs(eg) for eg in sample])))
+
+
+def multilabel_loss(logits: numpy.ndarray, truth: numpy.ndarray) -> Tuple[float, numpy.ndarray]:
+    """Sigmoid binary cross-entropy summed over labels, averaged over rows; and its gradient.
+
+    logits, truth: shape (n_pairs, n_labels); truth holds 0.0 or 1.0.
+    """
+    probs = 1.0 / (1.0 + numpy.exp(-logits))
+    eps = 1e-7
+    loss = -(truth * numpy.log(probs + eps) + (1 - truth) * numpy.log(1 - probs + eps)).sum()
+    n_rows = max(len(truth), 1)
+    return float(loss / n_rows), (probs - truth) / n_rows
 
 
 # -- scoring ----------------------------------------------------------------------------
