@@ -21,14 +21,14 @@ def build_token_tagger(
     nO: number of tags (2 × labels + 1 for BIO); set by the component at initialisation.
     RETURNS: per Doc, logits of shape (n_tokens, nO), unnormalised.
     """
-    output = Linear(nO=nO, init_W=_zero_init)
+    output = Linear(nO=nO, init_W=zero_init)
     model = chain(tok2vec, with_array(chain(Dropout(dropout), output)))
     model.set_ref("tok2vec", tok2vec)
     model.set_ref("output_layer", output)
     return model
 
 
-def _zero_init(ops, shape):
+def zero_init(ops, shape):
     # Zero output weights: every tag starts equally likely, and the first updates
     # are driven by the data rather than by the random projection of the encoder.
     return ops.alloc2f(*shape)

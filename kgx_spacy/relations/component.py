@@ -300,12 +300,13 @@ def relation_score(examples: Iterable[Example], **kwargs) -> Dict[str, Any]:
         for key in gold - pred:
             fn[key[-1]] = fn.get(key[-1], 0) + 1
     labels = sorted(set(tp) | set(fp) | set(fn))
-    per_type = {label: _prf(tp.get(label, 0), fp.get(label, 0), fn.get(label, 0)) for label in labels}
-    micro = _prf(sum(tp.values()), sum(fp.values()), sum(fn.values()))
+    per_type = {label: prf(tp.get(label, 0), fp.get(label, 0), fn.get(label, 0)) for label in labels}
+    micro = prf(sum(tp.values()), sum(fp.values()), sum(fn.values()))
     return {"rel_micro_p": micro["p"], "rel_micro_r": micro["r"], "rel_micro_f": micro["f"], "rel_f_per_type": per_type}
 
 
-def _prf(tp: int, fp: int, fn: int) -> Dict[str, float]:
+def prf(tp: int, fp: int, fn: int) -> Dict[str, float]:
+    """Precision, recall and F1 from counts; 0.0 where undefined."""
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / (tp + fn) if tp + fn else 0.0
     return {"p": p, "r": r, "f": 2 * p * r / (p + r) if p + r else 0.0}

@@ -1,0 +1,336 @@
+"""``kgx_attribute_tagger``: entity → literal attributes (dates, numbers, quantities, strings)."""
+
+from itertools import islice
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+
+import numpy
+from spacy.language import Language
+from spacy.pipeline import TrainablePipe
+from spacy.tokens import Doc, Span, SpanGroup
+from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.util import registry
+from thinc.api import Config, Model, set_dropout_rate
+
+from ..extensions import ATTRIBUTES, install_extensions
+from ..ner.tags import ScoredSpan, bio_tags, decode, tagging_loss
+from ..relations.component import multilabel_loss, prf
+from ..relations.model import N_PAIR_COLUMNS
+from .normalize import KINDS, normalize_value
+
+DEFAULT_ATTRIBUTE_MODEL = Config().from_str(
+    """
+[model]
+@architectures = "kgx.AttributeTagger.v1"
+hidden_width = 256
+dropout = 0.1
+
+[model.tok2vec]
+@architectures = "spacy-transformers.TransformerListener.v1"
+grad_factor = 1.0
+upstream = "*"
+
+[model.tok2vec.pooling]
+@layers = "reduce_mean.v1"
+"""
+)["model"]
+
+VALUES_SPANS_KEY = "kgx_values"
+
+
+@Language.factory(
+    "kgx_attribute_tagger",
+    assigns=[f"doc._.{ATTRIBUTES}", "doc.spans"],
+    default_config={
+        "model": DEFAULT_ATTRIBUTE_MODEL,
+        "value_kinds": {},
+        "max_distance": 100,
+        "threshold": 0.5,
+        "spans_key": VALUES_SPANS_KEY,
+        "scorer": {"@scorers": "kgx.attribute_scorer.v1"},
+    },
+    default_score_weights={"attr_f": 1.0, "attr_p": 0.0, "attr_r": 0.0, "attr_f_per_type": None},
+)
+def make_attribute_tagger(
+    nlp: Language,
+    name: str,
+    model: Model,
+    value_kinds: Dict[str, str],
+    max_distance: int,
+    threshold: float,
+    spans_key: str,
+    scorer: Optional[Callable],
+) -> "AttributeTagger":
+    """value_kinds: attribute → what its values hold (date, number, quantity, string), for
+        the normaliser; attributes not listed are decided from the value text.
+    max_distance: the most tokens between an entity and a value that can belong to it.
+    threshold: the pair probability from which a value is attached to an entity.
+    spans_key: where the value spans go (``doc.spans[spans_key]``, scores in its attrs).
+    """
+    unknown = {kind for kind in value_kinds.values() if kind not in KINDS}
+    if unknown:
+        raise ValueError(f"{name}: unknown value kinds {sorted(unknown)}; expected {KINDS}")
+    return AttributeTagger(
+        nlp.vocab,
+        model,
+        name,
+        lang=nlp.lang,
+        value_kinds=dict(value_kinds),
+        max_distance=max_distance,
+        threshold=threshold,
+        spans_key=spans_key,
+        scorer=scorer,
+    )
+
+
+class AttributeTagger(TrainablePipe):
+    """Tags value spans (BIO over attribute labels), pairs each with the entities near it,
+    and keeps (entity, value, attribute) where the pair head is confident enough.
+
+    Writes ``doc._.kgx_attributes`` with the normalised literal of every value
+    (``lexical``, ``datatype``, and ``lang`` for strings) and ``doc.spans[spans_key]``.
+    """
+
+    def __init__(
+        self,
+        vocab,
+        model: Model,
+        name: str,
+        *,
+        lang: str,
+        value_kinds: Dict[str, str],
+        max_distance: int,
+        threshold: float,
+        spans_key: str,
+        scorer: Optional[Callable],
+    ):
+        install_extensions()
+        self.vocab = vocab
+        self.model = model
+        self.name = name
+        self.scorer = scorer
+        self.lang = lang
+        self.value_kinds = value_kinds
+        self.max_distance = max_distance
+        self.cfg = {"labels": [], "entity_labels": [], "threshold": threshold, "spans_key": spans_key}
+
+    @property
+    def labels(self) -> tuple:
+        return tuple(self.cfg["labels"])
+
+    @property
+    def label_data(self) -> dict:
+        return {"labels": list(self.labels), "entity_labels": list(self.cfg["entity_labels"])}
+
+    def add_label(self, label: str) -> int:
+        if label in self.cfg["labels"]:
+            return 0
+        self._allow_extra_label()
+        self.cfg["labels"].append(label)
+        return 1
+
+    # -- inference ----------------------------------------------------------------------
+
+    def predict(self, docs: Iterable[Doc]) -> List[Tuple[List[ScoredSpan], List[Tuple[Span, Span]], numpy.ndarray]]:
+        """Per Doc: value spans, (entity, value) pairs, pair probabilities (n_pairs, n_labels)."""
+        docs = list(docs)
+        empty = numpy.zeros((0, len(self.labels)), dtype="float32")
+        if not any(len(doc) for doc in docs):
+            return [([], [], empty) for _ in docs]
+        ops = self.model.ops
+        vectors = self.model.get_ref("tok2vec").predict(docs)
+        tag_logits = self.model.get_ref("value_tagger").predict(vectors)
+        values = [decode(ops.to_numpy(s), len(self.labels)) for s in tag_logits]
+        pairs = [
+            self._pairs(doc.ents, [Span(doc, s, e, label=self.labels[k]) for s, e, k, _ in doc_values])
+            for doc, doc_values in zip(docs, values)
+        ]
+        if not sum(len(p) for p in pairs):
+            return [(v, p, empty) for v, p in zip(values, pairs)]
+        logits = ops.to_numpy(self.model.get_ref("pair_head").predict((vectors, self._pair_arrays(pairs))))
+        probs = numpy.split(1.0 / (1.0 + numpy.exp(-logits)), numpy.cumsum([len(p) for p in pairs])[:-1])
+        return list(zip(values, pairs, probs))
+
+    def set_annotations(self, docs: Iterable[Doc], predictions) -> None:
+        threshold = self.cfg["threshold"]
+        for doc, (values, pairs, probs) in zip(docs, predictions):
+            spans = [Span(doc, s, e, label=self.labels[k]) for s, e, k, _ in values]
+            group = SpanGroup(doc, name=self.cfg["spans_key"], spans=spans)
+            group.attrs["scores"] = [score for *_, score in values]
+            doc.spans[self.cfg["spans_key"]] = group
+            records = []
+            for (entity, value), row in zip(pairs, probs):
+                for k in numpy.flatnonzero(row >= threshold):
+                    records.append(self._record(entity, value, self.labels[k], float(row[k])))
+            doc._.set(ATTRIBUTES, records)
+
+    def _record(self, entity: Span, value: Span, attribute: str, score: float) -> dict:
+        literal = normalize_value(value.text, self.value_kinds.get(attribute), self.lang)
+        record = {
+            "entity": [entity.start, entity.end],
+            "value": [value.start, value.end],
+            "attribute": attribute,
+            "score": score,
+            "lexical": literal.lexical,
+            "datatype": literal.datatype,
+        }
+        if literal.lang:
+            record["lang"] = literal.lang
+        return record
+
+    def _pairs(self, entities, values) -> List[Tuple[Span, Span]]:
+        """(entity, value) pairs within ``max_distance`` tokens, values not inside entities."""
+        pairs = []
+        for value in values:
+            for entity in entities:
+                if entity.start < value.end and value.start < entity.end:
+                    continue
+                gap = max(value.start - entity.end, entity.start - value.end)
+                if gap <= self.max_distance:
+                    pairs.append((entity, value))
+        return pairs
+
+    def _pair_arrays(self, pairs: List[List[Tuple[Span, Span]]]) -> List[numpy.ndarray]:
+        entity_ids = {label: i + 1 for i, label in enumerate(self.cfg["entity_labels"])}
+        value_ids = {label: i + 1 for i, label in enumerate(self.labels)}
+        arrays = []
+        for doc_pairs in pairs:
+            array = numpy.zeros((len(doc_pairs), N_PAIR_COLUMNS), dtype="int64")
+            for i, (entity, value) in enumerate(doc_pairs):
+                array[i] = (
+                    entity.start, entity.end, value.start, value.end,
+                    entity_ids.get(entity.label_, 0), value_ids.get(value.label_, 0),
+                )
+            arrays.append(array)
+        return arrays
+
+    # -- training -----------------------------------------------------------------------
+
+    def update(
+        self,
+        examples: Iterable[Example],
+        *,
+        drop: float = 0.0,
+        sgd=None,
+        losses: Optional[Dict[str, float]] = None,
+    ) -> Dict[str, float]:
+        if losses is None:
+            losses = {}
+        losses.setdefault(self.name, 0.0)
+        examples = list(examples)
+        validate_examples(examples, "AttributeTagger.update")
+        if not any(len(eg.predicted) for eg in examples):
+            return losses
+        set_dropout_rate(self.model, drop)
+        gold = [self._gold(eg) for eg in examples]
+        pairs = [g["pairs"] for g in gold]
+        docs = [eg.predicted for eg in examples]
+        (tag_logits, pair_logits), backprop = self.model.begin_update((docs, self._pair_arrays(pairs)))
+        ops = self.model.ops
+        tag_loss, d_tags = tagging_loss([ops.to_numpy(s) for s in tag_logits], [g["tags"] for g in gold], bio_tags(self.labels))
+        truth = numpy.concatenate([g["truth"] for g in gold])
+        pair_loss, d_pairs = multilabel_loss(ops.to_numpy(pair_logits), truth)
+        backprop(([ops.asarray2f(d) for d in d_tags], ops.asarray2f(d_pairs)))
+        if sgd is not None:
+            self.finish_update(sgd)
+        losses[self.name] += tag_loss + pair_loss
+        return losses
+
+    def _gold(self, eg: Example) -> Dict[str, Any]:
+        """Gold BIO value tags on the predicted tokens, gold (entity, value) pairs, targets.
+
+        A value that carries two attributes is tagged with the first; its pairs still learn
+        both labels.
+        """
+        predicted, reference = eg.predicted, eg.reference
+        index = {label: k for k, label in enumerate(self.labels)}
+        tags: List[Optional[str]] = ["O"] * len(predicted)
+        values: Dict[Tuple[int, int], Span] = {}
+        truth_of: Dict[Tuple[int, int, int, int], set] = {}
+        for record in reference._.get(ATTRIBUTES):
+            if record["attribute"] not in index:
+                continue
+            value = _on(predicted, reference[record["value"][0] : record["value"][1]], record["attribute"])
+            entity = _on(predicted, reference[record["entity"][0] : record["entity"][1]], "")
+            if value is None or entity is None:
+                continue
+            if (value.start, value.end) not in values:
+                if all(tag == "O" for tag in tags[value.start : value.end]):
+                    tags[value.start] = f"B-{value.label_}"
+                    for i in range(value.start + 1, value.end):
+                        tags[i] = f"I-{value.label_}"
+                values[(value.start, value.end)] = value
+            key = (entity.start, entity.end, value.start, value.end)
+            truth_of.setdefault(key, set()).add(index[record["attribute"]])
+        entities = {}
+        for ent in reference.ents:
+            span = _on(predicted, ent, ent.label_)
+            if span is not None:
+                entities[(span.start, span.end)] = span
+        for (start, end, *_) in truth_of:
+            entities.setdefault((start, end), predicted[start:end])
+        pairs = self._pairs(list(entities.values()), list(values.values()))
+        truth = numpy.zeros((len(pairs), len(self.labels)), dtype="float32")
+        for i, (entity, value) in enumerate(pairs):
+            for k in truth_of.get((entity.start, entity.end, value.start, value.end), ()):
+                truth[i, k] = 1.0
+        return {"tags": tags, "pairs": pairs, "truth": truth}
+
+    def initialize(
+        self,
+        get_examples: Callable[[], Iterable[Example]],
+        *,
+        nlp: Optional[Language] = None,
+        labels: Optional[dict] = None,
+    ) -> None:
+        validate_get_examples(get_examples, "AttributeTagger.initialize")
+        if labels is None:
+            labels = {
+                "labels": sorted({a["attribute"] for eg in get_examples() for a in eg.reference._.get(ATTRIBUTES)}),
+                "entity_labels": sorted({e.label_ for eg in get_examples() for e in eg.reference.ents}),
+            }
+        for label in labels["labels"]:
+            self.add_label(label)
+        self.cfg["entity_labels"] = list(labels["entity_labels"])
+        if not self.labels:
+            raise ValueError(f"{self.name}: no attributes in the training data (doc._.{ATTRIBUTES})")
+        self.model.get_ref("features").attrs["n_types"] = max(len(self.labels), len(self.cfg["entity_labels"]))
+        self.model.get_ref("value_output").set_dim("nO", len(bio_tags(self.labels)))
+        self.model.get_ref("pair_output").set_dim("nO", len(self.labels))
+        sample = list(islice(get_examples(), 10))
+        pairs = self._pair_arrays([self._gold(eg)["pairs"] for eg in sample])
+        self.model.initialize(X=([eg.predicted for eg in sample], pairs))
+
+
+def _on(doc: Doc, span: Span, label: str) -> Optional[Span]:
+    """``span`` of another tokenisation of the same text, on ``doc``'s tokens."""
+    return doc.char_span(span.start_char, span.end_char, label=label, alignment_mode="expand")
+
+
+# -- scoring ----------------------------------------------------------------------------
+
+
+def attribute_tuples(doc: Doc) -> set:
+    """Keys that must all match: entity span (characters), attribute, normalised value."""
+    keys = set()
+    for record in doc._.get(ATTRIBUTES):
+        entity = doc[record["entity"][0] : record["entity"][1]]
+        keys.add((entity.start_char, entity.end_char, record["attribute"], record["lexical"], record["datatype"]))
+    return keys
+
+
+def attribute_score(examples: Iterable[Example], **kwargs) -> Dict[str, Any]:
+    """Micro P/R/F (``attr_p/r/f``) and per attribute (``attr_f_per_type``)."""
+    counts: Dict[str, List[int]] = {}
+    for eg in examples:
+        gold, pred = attribute_tuples(eg.reference), attribute_tuples(eg.predicted)
+        for keys, slot in ((pred & gold, 0), (pred - gold, 1), (gold - pred, 2)):
+            for key in keys:
+                counts.setdefault(key[2], [0, 0, 0])[slot] += 1
+    per_type = {label: prf(*c) for label, c in sorted(counts.items())}
+    micro = prf(*(sum(c[i] for c in counts.values()) for i in range(3)))
+    return {"attr_p": micro["p"], "attr_r": micro["r"], "attr_f": micro["f"], "attr_f_per_type": per_type}
+
+
+@registry.scorers("kgx.attribute_scorer.v1")
+def make_attribute_scorer() -> Callable:
+    return attribute_score

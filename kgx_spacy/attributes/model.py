@@ -1,0 +1,74 @@
+"""Architecture for ``kgx_attribute_tagger``: a value-span tagger and an entity → value pair
+head on one token encoder."""
+
+from typing import List, Optional, Tuple
+
+from spacy.tokens import Doc
+from spacy.util import registry
+from thinc.api import Dropout, Linear, Model, chain, with_array
+from thinc.types import Floats2d, Ints2d
+
+from ..ner.model import zero_init
+from ..relations.model import pair_head
+
+
+@registry.architectures("kgx.AttributeTagger.v1")
+def build_attribute_tagger(
+    tok2vec: Model[List[Doc], List[Floats2d]],
+    hidden_width: int = 256,
+    dropout: float = 0.1,
+) -> Model[Tuple[List[Doc], List[Ints2d]], Tuple[List[Floats2d], Floats2d]]:
+    """Token vectors feed two heads, whose output sizes the component sets from its labels.
+
+    - ``value_tagger``: BIO logits for value spans, per Doc shape (n_tokens, 2k + 1) for k
+      attributes.
+    - ``pair_head``: multi-label logits for (entity, value span) pairs, shape (n_pairs, k).
+
+    As a whole the model maps ``(docs, pairs)`` to ``(tag logits, pair logits)`` (training,
+    where the pairs are known); at inference the component runs the heads one after the
+    other, since the pairs depend on the values the tagger finds.
+    """
+    value_output = Linear(init_W=zero_init)
+    tagger = with_array(chain(Dropout(dropout), value_output))
+    head = pair_head(hidden_width, dropout, None)
+    return Model(
+        "attribute_tagger",
+        _forward,
+        init=_init,
+        layers=[tok2vec, tagger, head],
+        refs={
+            "tok2vec": tok2vec,
+            "value_tagger": tagger,
+            "value_output": value_output,
+            "pair_head": head,
+            "features": head.get_ref("features"),
+            "pair_output": head.get_ref("output_layer"),
+        },
+    )
+
+
+def _init(model: Model, X: Optional[Tuple[List[Doc], List[Ints2d]]] = None, Y=None) -> None:
+    if X is None:
+        return
+    tok2vec, tagger, head = model.layers
+    docs, pairs = X
+    tok2vec.initialize(X=docs)
+    vectors = tok2vec.predict(docs)
+    tagger.initialize(X=vectors)
+    head.initialize(X=(vectors, pairs))
+
+
+def _forward(model: Model, X: Tuple[List[Doc], List[Ints2d]], is_train: bool):
+    tok2vec, tagger, head = model.layers
+    docs, pairs = X
+    vectors, backprop_tok2vec = tok2vec(docs, is_train)
+    tag_logits, backprop_tagger = tagger(vectors, is_train)
+    pair_logits, backprop_head = head((vectors, pairs), is_train)
+
+    def backprop(d_output: Tuple[List[Floats2d], Floats2d]):
+        d_tags, d_pairs = d_output
+        d_vectors = backprop_tagger(d_tags)
+        d_from_pairs, _ = backprop_head(d_pairs)
+        return backprop_tok2vec([a + b for a, b in zip(d_vectors, d_from_pairs)])
+
+    return (tag_logits, pair_logits), backprop
