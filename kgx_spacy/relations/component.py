@@ -127,12 +127,15 @@ class RelationClassifier(TrainablePipe):
 
     def pair_probabilities(self, docs: List[Doc], pairs: List[List[Pair]]) -> List[numpy.ndarray]:
         """Calibrated probabilities for given pairs; shape (n_pairs, n_labels) per Doc."""
+        a, b = self._calibration()
+        return [1.0 / (1.0 + numpy.exp(-(logits * a + b))) for logits in self.pair_logits(docs, pairs)]
+
+    def pair_logits(self, docs: List[Doc], pairs: List[List[Pair]]) -> List[numpy.ndarray]:
+        """Raw (uncalibrated) logits for given pairs; shape (n_pairs, n_labels) per Doc."""
         if not sum(len(p) for p in pairs):
             return [numpy.zeros((0, len(self.labels)), dtype="float32") for _ in docs]
         logits = self.model.ops.to_numpy(self.model.predict((docs, self._pair_arrays(pairs))))
-        a, b = self._calibration()
-        probs = 1.0 / (1.0 + numpy.exp(-(logits * a + b)))
-        return numpy.split(probs, numpy.cumsum([len(p) for p in pairs])[:-1])
+        return numpy.split(logits, numpy.cumsum([len(p) for p in pairs])[:-1])
 
     def set_annotations(self, docs: Iterable[Doc], predictions) -> None:
         thresholds = self._thresholds()

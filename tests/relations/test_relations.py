@@ -63,8 +63,7 @@ def relation_keys(doc):
     return sorted((doc[h[0]:h[1]].text, doc[t[0]:t[1]].text, r["label"]) for r in doc._.kgx_relations for h, t in [(r["head"], r["tail"])])
 
 
-@pytest.fixture(scope="module")
-def trained(blank_with_transformer):
+def train(blank_with_transformer):
     nlp = blank_with_transformer()
     nlp.add_pipe("kgx_relation_classifier", config={"model": {"hidden_width": 32}})
     examples = make_examples(nlp)
@@ -73,7 +72,12 @@ def trained(blank_with_transformer):
     for _ in range(120):
         nlp.update(examples, sgd=optimizer)
     add_ruler(nlp)
-    return nlp
+    return nlp, examples
+
+
+@pytest.fixture(scope="module")
+def trained(blank_with_transformer):
+    return train(blank_with_transformer)[0]
 
 
 def test_overfit_then_predict(trained):
