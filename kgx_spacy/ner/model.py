@@ -32,3 +32,36 @@ def zero_init(ops, shape):
     # Zero output weights: every tag starts equally likely, and the first updates
     # are driven by the data rather than by the random projection of the encoder.
     return ops.alloc2f(*shape)
+
+
+@registry.architectures("kgx.ConcatTok2Vec.v1")
+def build_concat_tok2vec(
+    first: Model[List[Doc], List[Floats2d]], second: Model[List[Doc], List[Floats2d]]
+) -> Model[List[Doc], List[Floats2d]]:
+    """Per token, the vectors of two encoders side by side: shape (n_tokens, d1 + d2).
+
+    For an uncased transformer (all-MiniLM-L6-v2 lowercases its input), a small hash
+    embedding of ORTH and SHAPE as ``second`` gives the tagger back capitalisation.
+    """
+    return Model("concat_tok2vec", _concat_forward, init=_concat_init, layers=[first, second])
+
+
+def _concat_init(model: Model, X: Optional[List[Doc]] = None, Y=None) -> None:
+    for layer in model.layers:
+        layer.initialize(X=X)
+
+
+def _concat_forward(model: Model, docs: List[Doc], is_train: bool):
+    # thinc's concatenate adds up the layers' input gradients, which Docs do not have.
+    first, second = model.layers
+    a, backprop_a = first(docs, is_train)
+    b, backprop_b = second(docs, is_train)
+    widths = (a[0].shape[1], b[0].shape[1]) if docs else (0, 0)
+    output = [model.ops.xp.hstack((x, y)) for x, y in zip(a, b)]
+
+    def backprop(d_output: List[Floats2d]) -> List[Doc]:
+        backprop_a([model.ops.as_contig(d[:, : widths[0]]) for d in d_output])
+        backprop_b([model.ops.as_contig(d[:, widths[0] :]) for d in d_output])
+        return []
+
+    return output, backprop
