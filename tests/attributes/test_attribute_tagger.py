@@ -1,9 +1,10 @@
-"""kgx_attribute_tagger: overfit, save/load, batch vs single, no entities, Chinese, RDF."""
+"""kgx_attribute_tagger: overfit, save/load, batch vs single, no entities, Chinese, ns.RDF."""
 
 import numpy
 import pytest
 import spacy
-from rdflib import XSD, Literal, URIRef
+from rdflib import Literal, URIRef
+from rdflib import namespace as ns
 from spacy.tokens import Span
 from spacy.training import Example
 
@@ -57,9 +58,9 @@ def trained(blank_with_transformer):
 
 def test_overfit_then_predict_normalised(trained):
     doc = trained(TRAIN_DATA[0][0])
-    assert keys(doc) == [("john smith", "birth_date", "1943-12-23", str(XSD.date))]
+    assert keys(doc) == [("john smith", "birth_date", "1943-12-23", str(ns.XSD.date))]
     doc = trained(TRAIN_DATA[2][0])
-    assert keys(doc) == [("mary jones", "birth_date", "1968", str(XSD.gYear)), ("mary jones", "death_date", "2001", str(XSD.gYear))]
+    assert keys(doc) == [("mary jones", "birth_date", "1968", str(ns.XSD.gYear)), ("mary jones", "death_date", "2001", str(ns.XSD.gYear))]
     assert [s.text for s in doc.spans["kgx_values"]] == ["1968", "2001"]
     gold = []
     for text, ents, attrs in TRAIN_DATA:
@@ -109,4 +110,4 @@ def test_rdf_literal(trained):
     doc = trained(TRAIN_DATA[1][0])
     doc._.kgx_doc_id = "d"
     graph = doc._.rdf.graph(URIRef("http://example.org/kgx/document/d"))
-    assert (URIRef("http://example.org/kgx/entity/ORG/acme%20corp"), URIRef("http://example.org/kgx/attribute/founded"), Literal("1990", datatype=XSD.gYear)) in graph
+    assert (URIRef("http://example.org/kgx/entity/ORG/acme%20corp"), URIRef("http://example.org/kgx/attribute/founded"), Literal("1990", datatype=ns.XSD.gYear)) in graph

@@ -1,27 +1,28 @@
 """The literal normaliser on the real formats found in KnowledgeNet, DeepKE and WebNLG."""
 
 import pytest
-from rdflib import RDF, XSD, Literal
+from rdflib import Literal
+from rdflib import namespace as ns
 
 from kgx_spacy.attributes.normalize import CDT_UCUM, normalize_value
 
 CASES = [
-    ("December 23, 1943", "date", "en", "1943-12-23", XSD.date),
-    ("23 Dec. 1943", "date", "en", "1943-12-23", XSD.date),
-    ("4 July 1776", "date", "en", "1776-07-04", XSD.date),
-    ("July 4th, 1776", None, "en", "1776-07-04", XSD.date),
-    ("March 1990", "date", "en", "1990-03", XSD.gYearMonth),
-    ("1943", "date", "en", "1943", XSD.gYear),
-    ("c. 1756", "date", "en", "1756", XSD.gYear),
-    ("circa 1756", None, "en", "1756", XSD.gYear),
-    ("1990-05-03", None, "en", "1990-05-03", XSD.date),
-    ("1968年2月", "date", "zh", "1968-02", XSD.gYearMonth),
-    ("2009年12月18日", None, "zh", "2009-12-18", XSD.date),
-    ("1943年", None, "zh", "1943", XSD.gYear),
-    ("29,000", "number", "en", "29000", XSD.integer),
-    ("1943", "number", "en", "1943", XSD.integer),
-    ("2.5 million", None, "en", "2500000", XSD.integer),
-    ("3.1415", None, "en", "3.1415", XSD.decimal),
+    ("December 23, 1943", "date", "en", "1943-12-23", ns.XSD.date),
+    ("23 Dec. 1943", "date", "en", "1943-12-23", ns.XSD.date),
+    ("4 July 1776", "date", "en", "1776-07-04", ns.XSD.date),
+    ("July 4th, 1776", None, "en", "1776-07-04", ns.XSD.date),
+    ("March 1990", "date", "en", "1990-03", ns.XSD.gYearMonth),
+    ("1943", "date", "en", "1943", ns.XSD.gYear),
+    ("c. 1756", "date", "en", "1756", ns.XSD.gYear),
+    ("circa 1756", None, "en", "1756", ns.XSD.gYear),
+    ("1990-05-03", None, "en", "1990-05-03", ns.XSD.date),
+    ("1968年2月", "date", "zh", "1968-02", ns.XSD.gYearMonth),
+    ("2009年12月18日", None, "zh", "2009-12-18", ns.XSD.date),
+    ("1943年", None, "zh", "1943", ns.XSD.gYear),
+    ("29,000", "number", "en", "29000", ns.XSD.integer),
+    ("1943", "number", "en", "1943", ns.XSD.integer),
+    ("2.5 million", None, "en", "2500000", ns.XSD.integer),
+    ("3.1415", None, "en", "3.1415", ns.XSD.decimal),
     ("1.80米", "quantity", "zh", "1.80 m", CDT_UCUM),
     ("183 cm", "quantity", "en", "183 cm", CDT_UCUM),
     ("2,200 ft", None, "en", "2200 [ft_i]", CDT_UCUM),
@@ -40,11 +41,11 @@ def test_formats(text, kind, lang, lexical, datatype):
 @pytest.mark.parametrize("text,kind,lang", [("汉族", "string", "zh"), ("May", "date", "en"), ("the 1990s", "date", "en"), ("tall", "quantity", "en"), ("13 parsecs", "quantity", "en")])
 def test_what_does_not_fit_stays_a_string(text, kind, lang):
     value = normalize_value(text, kind, lang)
-    assert (value.lexical, value.datatype, value.lang) == (text, str(RDF.langString), lang)
+    assert (value.lexical, value.datatype, value.lang) == (text, str(ns.RDF.langString), lang)
 
 
 def test_impossible_dates_are_not_dates():
-    assert normalize_value("1968年13月", "date", "zh").datatype == str(RDF.langString)
+    assert normalize_value("1968年13月", "date", "zh").datatype == str(ns.RDF.langString)
 
 
 def test_unknown_kind_is_an_error():
