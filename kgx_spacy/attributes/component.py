@@ -5,11 +5,11 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 import numpy
 from spacy.language import Language
-from spacy.pipeline import TrainablePipe
+from ..pipe import KgxPipe
 from spacy.tokens import Doc, Span, SpanGroup
-from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.training import Example, validate_get_examples
 from spacy.util import registry
-from thinc.api import Config, Model, set_dropout_rate
+from thinc.api import Config, Model
 
 from ..extensions import ATTRIBUTES, install_extensions
 from ..ner.tags import ScoredSpan, bio_tags, decode, tagging_loss
@@ -82,7 +82,7 @@ def make_attribute_tagger(
     )
 
 
-class AttributeTagger(TrainablePipe):
+class AttributeTagger(KgxPipe):
     """Tags value spans (BIO over attribute labels), pairs each with the entities near it,
     and keeps (entity, value, attribute) where the pair head is confident enough.
 
@@ -114,19 +114,8 @@ class AttributeTagger(TrainablePipe):
         self.cfg = {"labels": [], "entity_labels": [], "threshold": threshold, "spans_key": spans_key}
 
     @property
-    def labels(self) -> tuple:
-        return tuple(self.cfg["labels"])
-
-    @property
     def label_data(self) -> dict:
         return {"labels": list(self.labels), "entity_labels": list(self.cfg["entity_labels"])}
-
-    def add_label(self, label: str) -> int:
-        if label in self.cfg["labels"]:
-            return 0
-        self._allow_extra_label()
-        self.cfg["labels"].append(label)
-        return 1
 
     # -- inference ----------------------------------------------------------------------
 
@@ -205,22 +194,9 @@ class AttributeTagger(TrainablePipe):
 
     # -- training -----------------------------------------------------------------------
 
-    def update(
-        self,
-        examples: Iterable[Example],
-        *,
-        drop: float = 0.0,
-        sgd=None,
-        losses: Optional[Dict[str, float]] = None,
-    ) -> Dict[str, float]:
-        if losses is None:
-            losses = {}
-        losses.setdefault(self.name, 0.0)
-        examples = list(examples)
-        validate_examples(examples, "AttributeTagger.update")
+    def learn(self, examples: List[Example]) -> Optional[float]:
         if not any(len(eg.predicted) for eg in examples):
-            return losses
-        set_dropout_rate(self.model, drop)
+            return None
         gold = [self._gold(eg) for eg in examples]
         pairs = [g["pairs"] for g in gold]
         docs = [eg.predicted for eg in examples]
@@ -230,10 +206,7 @@ class AttributeTagger(TrainablePipe):
         truth = numpy.concatenate([g["truth"] for g in gold])
         pair_loss, d_pairs = multilabel_loss(ops.to_numpy(pair_logits), truth)
         backprop(([ops.asarray2f(d) for d in d_tags], ops.asarray2f(d_pairs)))
-        if sgd is not None:
-            self.finish_update(sgd)
-        losses[self.name] += tag_loss + pair_loss
-        return losses
+        return tag_loss + pair_loss
 
     def _gold(self, eg: Example) -> Dict[str, Any]:
         """Gold BIO value tags on the predicted tokens, gold (entity, value) pairs, targets.

@@ -4,12 +4,12 @@ from itertools import islice
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from spacy.language import Language
-from spacy.pipeline import TrainablePipe
+from ..pipe import KgxPipe
 from spacy.scorer import get_ner_prf
 from spacy.tokens import Doc, Span, SpanGroup
-from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.training import Example, validate_get_examples
 from spacy.util import registry
-from thinc.api import Config, Model, set_dropout_rate
+from thinc.api import Config, Model
 from thinc.types import Floats2d
 
 from ..extensions import ENTITIES_SPANS_KEY, install_extensions
@@ -58,7 +58,7 @@ def make_ner_scorer() -> Callable:
     return ner_score
 
 
-class EntityTagger(TrainablePipe):
+class EntityTagger(KgxPipe):
     """Tags each token B-/I-/O, decodes the best valid sequence, writes ``doc.ents``.
 
     Entity scores (geometric mean of the chosen tags' probabilities) go to
@@ -82,24 +82,12 @@ class EntityTagger(TrainablePipe):
         self.cfg = {"labels": [], "spans_key": spans_key}
 
     @property
-    def labels(self) -> tuple:
-        return tuple(self.cfg["labels"])
-
-    @property
     def tags(self) -> List[str]:
         return bio_tags(self.labels)
 
     @property
     def label_data(self) -> List[str]:
         return list(self.labels)
-
-    def add_label(self, label: str) -> int:
-        if label in self.cfg["labels"]:
-            return 0
-        self._allow_extra_label()
-        self.cfg["labels"].append(label)
-        self.vocab.strings.add(label)
-        return 1
 
     def predict(self, docs: Iterable[Doc]) -> List[List[ScoredSpan]]:
         """Per Doc: its best valid spans, ``(start, end, label_index, score)``."""
@@ -117,29 +105,13 @@ class EntityTagger(TrainablePipe):
             group.attrs["scores"] = [score for *_, score in spans]
             doc.spans[self.cfg["spans_key"]] = group
 
-    def update(
-        self,
-        examples: Iterable[Example],
-        *,
-        drop: float = 0.0,
-        sgd=None,
-        losses: Optional[Dict[str, float]] = None,
-    ) -> Dict[str, float]:
-        if losses is None:
-            losses = {}
-        losses.setdefault(self.name, 0.0)
-        examples = list(examples)
-        validate_examples(examples, "EntityTagger.update")
+    def learn(self, examples: List[Example]) -> Optional[float]:
         if not any(len(eg.predicted) for eg in examples):
-            return losses
-        set_dropout_rate(self.model, drop)
+            return None
         scores, backprop = self.model.begin_update([eg.predicted for eg in examples])
         loss, d_scores = self.get_loss(examples, scores)
         backprop(d_scores)
-        if sgd is not None:
-            self.finish_update(sgd)
-        losses[self.name] += loss
-        return losses
+        return loss
 
     def get_loss(self, examples: Iterable[Example], scores: List[Floats2d]):
         """Mean cross-entropy over tokens with a known gold tag (see ``tagging_loss``)."""

@@ -5,11 +5,11 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 
 import numpy
 from spacy.language import Language
-from spacy.pipeline import TrainablePipe
+from ..pipe import KgxPipe
 from spacy.tokens import Doc, Span
-from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.training import Example, validate_get_examples
 from spacy.util import registry
-from thinc.api import Config, Model, set_dropout_rate
+from thinc.api import Config, Model
 from thinc.types import Floats2d
 
 from ..extensions import RELATIONS, install_extensions
@@ -73,7 +73,7 @@ def make_relation_classifier(
     )
 
 
-class RelationClassifier(TrainablePipe):
+class RelationClassifier(KgxPipe):
     """Scores every candidate (head, tail) entity pair for every relation label.
 
     Writes ``doc._.kgx_relations``: one record per pair and label whose calibrated
@@ -102,19 +102,8 @@ class RelationClassifier(TrainablePipe):
         self.cfg = {"labels": [], "entity_labels": [], "threshold": threshold, "thresholds": {}, "calibration": {}}
 
     @property
-    def labels(self) -> tuple:
-        return tuple(self.cfg["labels"])
-
-    @property
     def label_data(self) -> dict:
         return {"labels": list(self.labels), "entity_labels": list(self.cfg["entity_labels"])}
-
-    def add_label(self, label: str) -> int:
-        if label in self.cfg["labels"]:
-            return 0
-        self._allow_extra_label()
-        self.cfg["labels"].append(label)
-        return 1
 
     # -- inference ----------------------------------------------------------------------
 
@@ -166,31 +155,15 @@ class RelationClassifier(TrainablePipe):
 
     # -- training -----------------------------------------------------------------------
 
-    def update(
-        self,
-        examples: Iterable[Example],
-        *,
-        drop: float = 0.0,
-        sgd=None,
-        losses: Optional[Dict[str, float]] = None,
-    ) -> Dict[str, float]:
-        if losses is None:
-            losses = {}
-        losses.setdefault(self.name, 0.0)
-        examples = list(examples)
-        validate_examples(examples, "RelationClassifier.update")
+    def learn(self, examples: List[Example]) -> Optional[float]:
         pairs = [self._training_pairs(eg) for eg in examples]
         if not sum(len(p) for p in pairs):
-            return losses
-        set_dropout_rate(self.model, drop)
+            return None
         docs = [eg.predicted for eg in examples]
         logits, backprop = self.model.begin_update((docs, self._pair_arrays(pairs)))
         loss, d_logits = self.get_loss(examples, logits, pairs)
         backprop(d_logits)
-        if sgd is not None:
-            self.finish_update(sgd)
-        losses[self.name] += loss
-        return losses
+        return loss
 
     def get_loss(self, examples: Sequence[Example], logits: Floats2d, pairs: List[List[Pair]]):
         """Binary cross-entropy per pair and label, averaged over pairs."""
