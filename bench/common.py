@@ -1,0 +1,138 @@
+"""Shared pieces of the benchmark scripts: running commands, timing, writing results."""
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Dict, List
+
+import spacy
+from spacy.tokens import DocBin
+from spacy.training import Example
+
+REPO = Path(__file__).resolve().parents[1]
+WORK = REPO / "bench" / "work"
+RESULTS = REPO / "bench" / "results"
+
+
+def run(cmd: List[str]) -> None:
+    print("$", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True, cwd=REPO)
+
+
+def convert(dataset: str) -> Path:
+    """The dataset's DocBins through the project's converter (``kgx convert``), once."""
+    out = WORK / dataset
+    if not (out / "test.spacy").exists():
+        run([sys.executable, "-m", "kgx_spacy.cli", "convert", dataset, str(out)])
+    return out
+
+
+def train(config: Path, corpus: Path, output: Path, max_steps: int, gpu_id: int, *overrides: str) -> None:
+    """``spacy train`` with the corpus paths and a step budget (the schedule follows it)."""
+    run(
+        [
+            sys.executable, "-m", "spacy", "train", str(config),
+            "--output", str(output),
+            "--paths.train", str(corpus / "train.spacy"),
+            "--paths.dev", str(corpus / "dev.spacy"),
+            "--training.max_steps", str(max_steps),
+            "--training.optimizer.learn_rate.total_steps", str(max_steps),
+            "--gpu-id", str(gpu_id),
+            *overrides,
+        ]
+    )
+
+
+def load_docs(path: Path, nlp) -> list:
+    return list(DocBin().from_disk(path).get_docs(nlp.vocab))
+
+
+def evaluate(model: Path, test: Path, gpu_id: int) -> Dict:
+    if gpu_id >= 0:
+        spacy.require_gpu(gpu_id)
+    nlp = spacy.load(model)
+    examples = [Example(nlp.make_doc(doc.text), doc) for doc in load_docs(test, nlp)]
+    return nlp.evaluate(examples)
+
+
+def best_of(repeats: int, fn: Callable) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def measure_speed(nlp, texts: List[str], gpu_id: int, encoder: str = "sentence-transformers/all-MiniLM-L6-v2", repeats: int = 3) -> Dict:
+    """Words/second of ``nlp.pipe`` and of the encoder's own forward pass on the same texts.
+
+    The encoder baseline gets the best treatment we know: inference mode, the whole text
+    set sorted by length, fast tokenizer, the pipeline's batch size.
+    """
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from kgx_spacy.encoders import resolve_encoder
+
+    n_words = sum(len(doc) for doc in nlp.tokenizer.pipe(texts))
+    batch_size = nlp.batch_size
+    for _ in nlp.pipe(texts[:64], batch_size=batch_size):
+        pass  # warm-up
+    pipe_seconds = best_of(repeats, lambda: [None for _ in nlp.pipe(texts, batch_size=batch_size)])
+
+    path = resolve_encoder(encoder)
+    tokenizer = AutoTokenizer.from_pretrained(str(path))
+    model = AutoModel.from_pretrained(str(path)).eval()
+    device = torch.device(f"cuda:{gpu_id}" if gpu_id >= 0 else "cpu")
+    model.to(device)
+    ordered = sorted(texts, key=len)
+
+    def encode_all():
+        with torch.inference_mode():
+            for i in range(0, len(ordered), batch_size):
+                batch = tokenizer(ordered[i : i + batch_size], padding=True, truncation=True, return_tensors="pt")
+                model(**{k: v.to(device) for k, v in batch.items()})
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
+    encode_all()
+    encoder_seconds = best_of(repeats, encode_all)
+    return {
+        "words_per_second": n_words / pipe_seconds,
+        "encoder_words_per_second": n_words / encoder_seconds,
+        "speed_ratio": encoder_seconds / pipe_seconds,
+        "speed_words": n_words,
+    }
+
+
+def machine(gpu_id: int) -> str:
+    if gpu_id >= 0:
+        import torch
+
+        return torch.cuda.get_device_name(gpu_id)
+    return f"{os.cpu_count()}-core CPU ({platform.processor() or platform.machine()})"
+
+
+def write_result(benchmark: str, dataset: str, split: str, metrics: Dict, seconds: float, gpu_id: int, script: str, encoder: str = "all-MiniLM-L6-v2") -> None:
+    """bench/results/<benchmark>.json (``-gpu`` added on a GPU) in DESIGN.md's schema."""
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=REPO).stdout.strip()
+    result = {
+        "benchmark": benchmark,
+        "dataset": dataset,
+        "split": split,
+        "commit": commit,
+        "machine": machine(gpu_id),
+        "encoder": encoder,
+        "seconds": round(seconds, 1),
+        "metrics": {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()},
+        "command": " ".join(["python", script, *sys.argv[1:]]),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    name = f"{benchmark}-gpu.json" if gpu_id >= 0 else f"{benchmark}.json"
+    (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))

@@ -1,0 +1,87 @@
+"""CoNLL04 joint NER + relations on one encoder, joint and step-wise, strict relation F1.
+
+Joint: configs/joint_trf.cfg (transformer + kgx_ner + kgx_relation_classifier, one loss).
+Step-wise: configs/stepwise_rel_trf.cfg on the NER benchmark's trained model (or a new
+one), frozen. Both are calibrated on dev (``kgx calibrate``), then scored on test with the
+entities they predict themselves.
+
+    python bench/conll04_joint.py [--max-steps 2000] [--gpu-id -1] [--skip-train]
+
+Writes bench/results/conll04-joint.json (conll04-joint-gpu.json with a GPU).
+"""
+
+import argparse
+import os
+import time
+
+import spacy
+
+from common import REPO, WORK, best_of, convert, evaluate, load_docs, measure_speed, train, write_result
+from kgx_spacy.cli.calibrate import calibrate_model
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--max-steps", type=int, default=2000)
+    parser.add_argument("--stepwise-steps", type=int, default=1000)
+    parser.add_argument("--gpu-id", type=int, default=-1)
+    parser.add_argument("--skip-train", action="store_true", help="reuse trained models")
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    started = time.time()
+    corpus = convert("conll04")
+    metrics = {}
+
+    joint = WORK / "conll04-joint"
+    ner = WORK / "conll04-kgx_ner"
+    stepwise = WORK / "conll04-stepwise"
+    if not args.skip_train:
+        train(REPO / "configs" / "joint_trf.cfg", corpus, joint, args.max_steps, args.gpu_id)
+        if not (ner / "model-best").exists():
+            train(REPO / "configs" / "ner_trf.cfg", corpus, ner, 1500, args.gpu_id)
+        train(
+            REPO / "configs" / "stepwise_rel_trf.cfg", corpus, stepwise, args.stepwise_steps, args.gpu_id,
+            "--paths.ner_model", str(ner / "model-best"),
+        )
+    for name, prefix in ((joint, ""), (stepwise, "stepwise_")):
+        calibrated = name / "calibrated"
+        result = calibrate_model(name / "model-best", corpus / "dev.spacy", calibrated, "kgx_relation_classifier")
+        scores = evaluate(calibrated, corpus / "test.spacy", args.gpu_id)
+        uncalibrated = evaluate(name / "model-best", corpus / "test.spacy", args.gpu_id)
+        metrics.update(
+            {
+                f"{prefix}ents_f": scores["ents_f"],
+                f"{prefix}rel_micro_p": scores["rel_micro_p"],
+                f"{prefix}rel_micro_r": scores["rel_micro_r"],
+                f"{prefix}rel_micro_f": scores["rel_micro_f"],
+                f"{prefix}uncalibrated_rel_micro_f": uncalibrated["rel_micro_f"],
+                f"{prefix}dev_ece_before": result.ece_before,
+                f"{prefix}dev_ece_after": result.ece_after,
+            }
+        )
+        print(f"{prefix or 'joint_'}: test rel_micro_f {scores['rel_micro_f']:.4f}, ents_f {scores['ents_f']:.4f}", flush=True)
+
+    nlp = spacy.load(joint / "calibrated")
+    texts = [doc.text for doc in load_docs(corpus / "test.spacy", nlp)]
+    metrics.update(measure_speed(nlp, texts, args.gpu_id))
+    metrics.update(time_many_entities(nlp, texts))
+    write_result("conll04-joint", "conll04", "test", metrics, time.time() - started, args.gpu_id, "bench/conll04_joint.py")
+
+
+def time_many_entities(nlp, texts, n_entities: int = 200) -> dict:
+    """Seconds the relation classifier takes on one Doc with at least 200 entities."""
+    joined = []
+    while True:
+        joined.append(texts[len(joined) % len(texts)])
+        doc = nlp(" ".join(joined))
+        if len(doc.ents) >= n_entities:
+            break
+    with nlp.select_pipes(disable=["kgx_relation_classifier"]):
+        doc = nlp(" ".join(joined))
+    pipe = nlp.get_pipe("kgx_relation_classifier")
+    seconds = best_of(3, lambda: pipe(doc))
+    return {"rel_entities_in_doc": len(doc.ents), "rel_candidates_in_doc": len(pipe.candidates(doc.ents)), "rel_seconds_for_doc": seconds}
+
+
+if __name__ == "__main__":
+    main()
