@@ -12,7 +12,6 @@ OUT=${KGX_OUTPUT:-output}
 "$KGX" export "$OUT/corpus/dev.spacy" --gold --store "$OUT/kgx-store"
 "$KGX" export "$OUT/corpus/dev.spacy" --gold --format ttl --output "$OUT/conll04-dev.ttl"
 "$KGX" query --store "$OUT/kgx-store" '
-  PREFIX kgx: <https://w3id.org/kgx-spacy/vocab#>
   SELECT ?property (COUNT(*) AS ?triples) WHERE {
     ?statement a rdf:Statement ; rdf:predicate ?property ; kgx:component ?component .
   } GROUP BY ?property ORDER BY DESC(?triples)'

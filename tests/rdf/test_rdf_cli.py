@@ -17,6 +17,7 @@ from spacy.tokens import DocBin
 from typer.testing import CliRunner
 
 import kgx_spacy.cli.export  # noqa: F401  (registers the command)
+import kgx_spacy.cli.query  # noqa: F401
 from kgx_spacy.cli._app import app
 from kgx_spacy.rdf.mapping import RDFMapping
 
@@ -127,3 +128,16 @@ def test_a_file_that_is_not_a_docbin(tmp_path):
     code, out = export(tmp_path / "bad.spacy", "-o", tmp_path / "out.nq")
     assert code == 2 and "not a DocBin file" in out
     assert not (tmp_path / "out.nq").exists()
+
+
+def test_query_the_exported_store(inputs, tmp_path):
+    store = tmp_path / "store"
+    assert export(inputs, "--gold", "--store", store)[0] == 0
+    sparql = "SELECT ?component (COUNT(*) AS ?n) WHERE { ?s kgx:component ?component } GROUP BY ?component"
+    result = CliRunner().invoke(app, ["query", sparql, "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    assert "gold" in result.output
+    bad = CliRunner().invoke(app, ["query", "SELECT ?x WHERE { ?x ?y }", "--store", str(store)])
+    assert bad.exit_code == 2 and "not valid SPARQL" in bad.output
+    missing = CliRunner().invoke(app, ["query", sparql, "--store", str(tmp_path / "nowhere")])
+    assert missing.exit_code == 2 and "no store here" in missing.output
