@@ -52,8 +52,9 @@ def export_cli(
     resume: bool = typer.Option(
         False, "--resume", help="Skip the documents the progress file says are committed."
     ),
-    progress: Path = typer.Option(
-        DEFAULT_PROGRESS, "--progress", help="Progress file of a store/endpoint export."
+    progress: Optional[Path] = typer.Option(
+        None, "--progress",
+        help=f"Progress file; default: STORE.progress.jsonl beside a store, ./{DEFAULT_PROGRESS} for an endpoint.",
     ),
     base_iri: Optional[str] = typer.Option(
         None, "--base-iri", help="Base for minted IRIs; default: each Doc's kgx_rdf mapping."
@@ -90,7 +91,7 @@ def export(
     timeout: float = 30.0,
     batch_size: int = DEFAULT_BATCH_SIZE,
     resume: bool = False,
-    progress: Path = DEFAULT_PROGRESS,
+    progress: Optional[Path] = None,
     base_iri: Optional[str] = None,
     gold: bool = False,
     lang: str = "en",
@@ -111,10 +112,11 @@ def export(
         return write_file(docs, output, file_format(output, fmt), mapping), str(output)
     if endpoint:
         client = SparqlEndpoint(endpoint, update_url, user, password, timeout=timeout)
-        checkpoint = Progress(progress, f"{protocol} {client.update_url}", resume)
+        checkpoint = Progress(progress or DEFAULT_PROGRESS, f"{protocol} {client.update_url}", resume)
         stats = write_endpoint(docs, client, mapping, protocol, batch_size, checkpoint)
         return stats, client.update_url
     target = Path(store or DEFAULT_STORE)
+    progress = progress or target.with_name(target.name + ".progress.jsonl")
     checkpoint = Progress(progress, f"store {target.resolve()}", resume)
     return write_store(docs, target, mapping, batch_size, checkpoint), str(target)
 
