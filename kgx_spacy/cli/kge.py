@@ -1,0 +1,161 @@
+"""``kgx kge train`` / ``kgx kge eval``: knowledge-graph embeddings from triple files."""
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import typer
+
+from ..errors import KgxInputError
+from ..io import atomic_write
+from ..kge import (
+    INTERACTIONS,
+    KGEModel,
+    TrainingConfig,
+    TrainingResult,
+    TriplesFactory,
+    default_init_scale,
+    evaluate,
+    read_triples,
+    train,
+)
+from ..kge.training import MODES, OPTIMIZERS, pick_device
+from ._app import app, fail_cleanly
+
+TRAINING_FILE = "training.json"
+
+kge_app = typer.Typer(
+    help="Knowledge-graph embeddings: train on triples, evaluate filtered link prediction.",
+    no_args_is_help=True,
+)
+app.add_typer(kge_app, name="kge")
+
+Model = Enum("Model", {name: name for name in INTERACTIONS}, type=str)
+Mode = Enum("Mode", {name: name for name in MODES}, type=str)
+Optimizer = Enum("Optimizer", {name: name for name in OPTIMIZERS}, type=str)
+
+
+def train_files(
+    train_file: Path,
+    output: Path,
+    interaction: str,
+    dim: int,
+    config: TrainingConfig,
+    valid_file: Optional[Path] = None,
+    reciprocal: bool = True,
+    eval_every: int = 0,
+    echo: Callable[[str], None] = print,
+) -> Tuple[KGEModel, TrainingResult, Optional[Dict[str, float]]]:
+    """Train on a TSV or RDF file and save the model to ``output``.
+
+    The entities and relations are those of the training and validation files. With
+    ``valid_file`` the filtered metrics on it are reported every ``eval_every`` epochs (0: at
+    the end only) and saved with the training record in ``output/training.json``.
+    """
+    train_triples = read_triples(train_file)
+    valid_triples = read_triples(valid_file) if valid_file is not None else None
+    factory = TriplesFactory.from_triples(train_triples, *([valid_triples] if valid_triples else []))
+    triples = factory.map(train_triples)
+    valid = factory.map(valid_triples) if valid_triples else None
+    init_scale = default_init_scale(interaction, dim, config.margin)
+    model = KGEModel(interaction, factory, dim, reciprocal=reciprocal, init_scale=init_scale, seed=config.seed)
+    echo(
+        f"{len(triples)} training triples, {len(factory.entities)} entities, "
+        f"{len(factory.relations)} relations; {interaction}, dim {dim}, on {pick_device(config.device)}"
+    )
+
+    def on_epoch(epoch: int, loss: float) -> None:
+        line = f"epoch {epoch}: loss {loss:.4f}"
+        if valid is not None and eval_every and epoch % eval_every == 0 and epoch < config.epochs:
+            line += f", valid mrr {evaluate(model, valid, [triples])['mrr']:.4f}"
+        echo(line)
+
+    result = train(model, triples, config, on_epoch=on_epoch)
+    metrics = evaluate(model, valid, [triples]) if valid is not None else None
+    model.to_disk(output)
+    record = {**result.to_dict(), "valid": metrics, "train_file": str(train_file)}
+    with atomic_write(Path(output) / TRAINING_FILE, "w") as f:
+        json.dump(record, f, indent=2)
+    return model, result, metrics
+
+
+def evaluate_files(
+    model_dir: Path,
+    test_file: Path,
+    filter_files: Sequence[Path] = (),
+    batch_size: int = 256,
+    device: Optional[str] = None,
+) -> Dict[str, float]:
+    """Filtered MRR, Hits@1/3/10 of a saved model on a TSV or RDF file of test triples.
+
+    filter_files: the other known true triples (train, valid); every label of the test and
+    filter files must be known to the model.
+    """
+    model = KGEModel.from_disk(model_dir).to(pick_device(device))
+    test = model.factory.map(read_triples(test_file))
+    known = [model.factory.map(read_triples(path)) for path in filter_files]
+    return evaluate(model, test, known, batch_size=batch_size)
+
+
+def format_metrics(metrics: Dict[str, float]) -> str:
+    return "  ".join(f"{name} {value:.4f}" for name, value in metrics.items())
+
+
+@kge_app.command("train")
+def train_cli(
+    train_file: Path = typer.Argument(..., help="Training triples: TSV (head, relation, tail) or an RDF file."),
+    output: Path = typer.Option(..., "--output", "-o", help="Folder for the trained model."),
+    valid: Optional[Path] = typer.Option(None, "--valid", help="Validation triples (same formats)."),
+    model: Model = typer.Option("complex", "--model", help="The interaction."),
+    dim: int = typer.Option(200, "--dim", min=1, help="Embedding size (complex models: complex dimensions)."),
+    reciprocal: bool = typer.Option(True, help="Learn r⁻¹ for each relation and predict heads as its tails."),
+    mode: Mode = typer.Option(TrainingConfig.mode, "--mode"),
+    epochs: int = typer.Option(TrainingConfig.epochs, "--epochs", min=1),
+    batch_size: int = typer.Option(TrainingConfig.batch_size, "--batch-size", min=1),
+    optimizer: Optimizer = typer.Option(TrainingConfig.optimizer, "--optimizer"),
+    lr: float = typer.Option(TrainingConfig.lr, "--lr"),
+    lr_decay_epoch: Optional[int] = typer.Option(None, "--lr-decay-epoch", help="Divide the lr by 10 from this epoch."),
+    n3: float = typer.Option(TrainingConfig.n3_weight, "--n3", help="N3 regularisation weight."),
+    label_smoothing: float = typer.Option(TrainingConfig.label_smoothing, "--label-smoothing"),
+    negatives: int = typer.Option(TrainingConfig.negatives, "--negatives", min=1),
+    margin: float = typer.Option(TrainingConfig.margin, "--margin", help="γ of the negative-sampling loss."),
+    temperature: float = typer.Option(
+        TrainingConfig.adversarial_temperature, "--temperature", help="Self-adversarial α; 0: uniform."
+    ),
+    seed: int = typer.Option(TrainingConfig.seed, "--seed"),
+    device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda, cuda:1...; default: CUDA if available."),
+    eval_every: int = typer.Option(0, "--eval-every", min=0, help="Validation MRR every N epochs."),
+) -> None:
+    """Train a KGE model. Defaults: ComplEx with reciprocal relations, 1-N, Adagrad (Lacroix et al. 2018)."""
+    config = TrainingConfig(
+        mode=mode.value, epochs=epochs, batch_size=batch_size, optimizer=optimizer.value, lr=lr,
+        lr_decay_epoch=lr_decay_epoch, n3_weight=n3, label_smoothing=label_smoothing,
+        negatives=negatives, margin=margin, adversarial_temperature=temperature, seed=seed, device=device,
+    )
+    try:
+        _, result, metrics = train_files(
+            train_file, output, model.value, dim, config, valid_file=valid, reciprocal=reciprocal,
+            eval_every=eval_every, echo=typer.echo,
+        )
+    except KgxInputError as err:
+        raise fail_cleanly(err)
+    typer.echo(f"{result.seconds_per_epoch:.2f} s/epoch; saved to {output}")
+    if metrics is not None:
+        typer.echo(f"valid: {format_metrics(metrics)}")
+
+
+@kge_app.command("eval")
+def eval_cli(
+    model_dir: Path = typer.Argument(..., help="A folder written by `kgx kge train`."),
+    test_file: Path = typer.Argument(..., help="Test triples: TSV or RDF."),
+    filters: List[Path] = typer.Option([], "--filter", help="Known true triples to filter out (repeat)."),
+    batch_size: int = typer.Option(256, "--batch-size", min=1),
+    device: Optional[str] = typer.Option(None, "--device"),
+) -> None:
+    """Filtered link prediction (heads and tails): MRR, Hits@1/3/10, mean rank."""
+    try:
+        metrics = evaluate_files(model_dir, test_file, filters, batch_size=batch_size, device=device)
+    except KgxInputError as err:
+        raise fail_cleanly(err)
+    typer.echo(format_metrics(metrics))

@@ -1,0 +1,180 @@
+"""Training a KGEModel: 1-N cross-entropy or (self-adversarial) negative sampling."""
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable, List, Optional
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from .model import KGEModel
+
+MODES = ("1-n", "negative-sampling")
+OPTIMIZERS = {"adagrad": torch.optim.Adagrad, "adam": torch.optim.Adam}
+
+
+@dataclass
+class TrainingConfig:
+    """How to train. The defaults are the 1-N recipe of Lacroix et al. (2018) for ComplEx.
+
+    mode: "1-n" (each (h, r) scored against every entity, cross-entropy on the true tail) or
+        "negative-sampling" (``negatives`` uniformly corrupted heads or tails per triple).
+    epochs, batch_size: passes over the training triples and triples per step.
+    optimizer, lr: "adagrad" or "adam", and the learning rate.
+    lr_decay_epoch: from this epoch on the learning rate is a tenth (the RotatE reference
+        code decays at half the steps); None keeps it constant.
+    n3_weight: weight of the N3 regulariser (``KGEModel.n3``); 0 turns it off.
+    label_smoothing: of the 1-N cross-entropy.
+    negatives: corrupted triples per training triple (negative sampling).
+    margin: γ added to every score before the logistic loss (negative sampling): distance
+        models score -d, so their logit is γ - d; use 0 for ComplEx and DistMult.
+    adversarial_temperature: α of self-adversarial sampling (Sun et al. 2019): negatives are
+        weighted by softmax(α · logit); 0 weights them uniformly.
+    seed: shuffling and sampling seed; with the model's seed, CPU runs repeat exactly.
+    device: "cpu", "cuda", "cuda:1", ...; None: CUDA when available, else the CPU.
+    """
+
+    mode: str = "1-n"
+    epochs: int = 100
+    batch_size: int = 1000
+    optimizer: str = "adagrad"
+    lr: float = 0.1
+    lr_decay_epoch: Optional[int] = None
+    n3_weight: float = 0.0
+    label_smoothing: float = 0.0
+    negatives: int = 256
+    margin: float = 0.0
+    adversarial_temperature: float = 1.0
+    seed: int = 0
+    device: Optional[str] = None
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise ValueError(f"unknown training mode {self.mode!r}; choose from {MODES}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {self.optimizer!r}; choose from {sorted(OPTIMIZERS)}")
+
+
+@dataclass
+class TrainingResult:
+    """losses: mean loss per epoch. epoch_seconds: wall time per epoch (device synchronised)."""
+
+    config: TrainingConfig
+    losses: List[float] = field(default_factory=list)
+    epoch_seconds: List[float] = field(default_factory=list)
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        return sum(self.epoch_seconds) / max(1, len(self.epoch_seconds))
+
+    def to_dict(self) -> dict:
+        return {
+            "config": asdict(self.config),
+            "losses": self.losses,
+            "seconds_per_epoch": self.seconds_per_epoch,
+        }
+
+
+def pick_device(device: Optional[str] = None) -> torch.device:
+    """``device``, or CUDA when available, else the CPU."""
+    if device is not None:
+        return torch.device(device)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def self_adversarial_loss(positive: Tensor, negative: Tensor, margin: float, temperature: float) -> Tensor:
+    """The RotatE loss: -log σ(γ + s⁺) - Σ_i w_i log σ(-(γ + s⁻_i)), halved.
+
+    The weights w = softmax(α · (γ + s⁻)) are constants (no gradient flows through them).
+    positive: shape: (b,); negative: shape: (b, k). RETURNS: a scalar.
+    """
+    negative = negative + margin
+    if temperature > 0:
+        weights = torch.softmax(temperature * negative, dim=-1).detach()
+    else:
+        weights = torch.full_like(negative, 1.0 / negative.shape[-1])
+    positive_term = F.logsigmoid(positive + margin).mean()
+    negative_term = (weights * F.logsigmoid(-negative)).sum(dim=-1).mean()
+    return -(positive_term + negative_term) / 2
+
+
+def with_inverses(triples: Tensor, n_relations: int) -> Tensor:
+    """The triples followed by (t, r + n_relations, h) for each. shape: (2m, 3)."""
+    inverted = torch.stack([triples[:, 2], triples[:, 1] + n_relations, triples[:, 0]], dim=1)
+    return torch.cat([triples, inverted])
+
+
+def train(
+    model: KGEModel,
+    triples: Tensor,
+    config: TrainingConfig,
+    on_epoch: Optional[Callable[[int, float], None]] = None,
+) -> TrainingResult:
+    """Train ``model`` in place on ``triples`` (ids, shape: (m, 3)).
+
+    A reciprocal model trains on the triples and their inverses and predicts (or corrupts)
+    tails only; otherwise both tails and heads are predicted (or corrupted, half of each batch).
+    on_epoch: called after each epoch with (epoch, mean loss), epochs counted from 1.
+    """
+    device = pick_device(config.device)
+    model.to(device)
+    model.train()
+    triples = triples.to(device)
+    if model.reciprocal:
+        triples = with_inverses(triples, len(model.factory.relations))
+    generator = torch.Generator(device=device).manual_seed(config.seed)
+    optimizer = OPTIMIZERS[config.optimizer](model.parameters(), lr=config.lr)
+    step = _one_to_all_step if config.mode == "1-n" else _negative_sampling_step
+    result = TrainingResult(config)
+    for epoch in range(1, config.epochs + 1):
+        if epoch == config.lr_decay_epoch:
+            for group in optimizer.param_groups:
+                group["lr"] = config.lr / 10
+        start = time.perf_counter()
+        order = torch.randperm(len(triples), generator=generator, device=device)
+        total = torch.zeros((), device=device)
+        n_batches = 0
+        for begin in range(0, len(triples), config.batch_size):
+            batch = triples[order[begin : begin + config.batch_size]]
+            loss = step(model, batch, config, generator)
+            if config.n3_weight:
+                loss = loss + config.n3_weight * model.n3(batch[:, 0], batch[:, 1], batch[:, 2])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += loss.detach()
+            n_batches += 1
+        mean_loss = total.item() / max(1, n_batches)  # .item() waits for the device
+        result.epoch_seconds.append(time.perf_counter() - start)
+        result.losses.append(mean_loss)
+        if on_epoch is not None:
+            on_epoch(epoch, mean_loss)
+    model.eval()
+    return result
+
+
+def _one_to_all_step(model: KGEModel, batch: Tensor, config: TrainingConfig, generator) -> Tensor:
+    h, r, t = batch.unbind(dim=1)
+    loss = F.cross_entropy(model.score_t(h, r), t, label_smoothing=config.label_smoothing)
+    if not model.reciprocal:
+        loss = (loss + F.cross_entropy(model.score_h(r, t), h, label_smoothing=config.label_smoothing)) / 2
+    return loss
+
+
+def _negative_sampling_step(model: KGEModel, batch: Tensor, config: TrainingConfig, generator) -> Tensor:
+    h, r, t = batch.unbind(dim=1)
+    n_entities = model.entity_embeddings.shape[0]
+    corrupted = torch.randint(
+        n_entities, (len(batch), config.negatives), generator=generator, device=batch.device
+    )
+    # Reciprocal models corrupt tails only; the others corrupt tails in the first half of the
+    # batch and heads in the second, each half scored by broadcasting against its k negatives.
+    split = len(batch) if model.reciprocal else (len(batch) + 1) // 2
+    negative = [model.score(h[:split, None], r[:split, None], corrupted[:split])]
+    if split < len(batch):
+        negative.append(model.score(corrupted[split:], r[split:, None], t[split:, None]))
+    positive = model.score(h, r, t)
+    return self_adversarial_loss(
+        positive, torch.cat(negative), config.margin, config.adversarial_temperature
+    )

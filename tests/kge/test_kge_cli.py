@@ -1,0 +1,42 @@
+"""``kgx kge train`` and ``kgx kge eval`` on tiny files; bad input is one clear line."""
+
+import json
+
+from typer.testing import CliRunner
+
+from kgx_spacy.cli import app
+
+TRAIN = ["--dim", "8", "--epochs", "40", "--batch-size", "16", "--n3", "0.001"]
+
+
+def test_train_then_eval(tsv_files, tmp_path):
+    train, test = tsv_files
+    out = tmp_path / "model"
+    result = CliRunner().invoke(app, ["kge", "train", str(train), "--valid", str(test), "-o", str(out), *TRAIN])
+    assert result.exit_code == 0, result.output
+    assert "epoch 40: loss" in result.output and "valid: mrr" in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["entities.npy", "kge.json", "relations.npy", "training.json"]
+    assert json.loads((out / "training.json").read_text())["config"]["epochs"] == 40
+
+    result = CliRunner().invoke(app, ["kge", "eval", str(out), str(test), "--filter", str(train)])
+    assert result.exit_code == 0, result.output
+    mrr = float(result.output.split()[1])
+    assert result.output.startswith("mrr ") and mrr > 0.9
+
+
+def test_bad_input_fails_cleanly(tsv_files, tmp_path):
+    train, test = tsv_files
+    out = tmp_path / "model"
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("a0\tspouse\tb0\na0 spouse b1\n")
+    result = CliRunner().invoke(app, ["kge", "train", str(bad), "-o", str(out), *TRAIN])
+    assert result.exit_code == 2
+    assert "bad.tsv, line 2: expected 3 non-empty tab-separated fields" in result.output
+    assert "Traceback" not in result.output and not out.exists()
+
+    assert CliRunner().invoke(app, ["kge", "train", str(train), "-o", str(out), "--epochs", "1", "--dim", "2"]).exit_code == 0
+    unknown = tmp_path / "unknown.tsv"
+    unknown.write_text("a0\tspouse\tb0\nnobody\tspouse\tb0\n")
+    result = CliRunner().invoke(app, ["kge", "eval", str(out), str(unknown)])
+    assert result.exit_code == 2
+    assert "unknown.tsv, line 2: unknown entity 'nobody'" in result.output

@@ -1,0 +1,77 @@
+"""Tiny models learn a planted pattern, repeat exactly with a seed, and use no fixed device."""
+
+from dataclasses import replace
+
+import pytest
+import torch
+
+from kgx_spacy.kge import KGEModel, TrainingConfig, evaluate, train
+from kgx_spacy.kge.training import self_adversarial_loss, with_inverses
+
+ONE_TO_ALL = TrainingConfig(epochs=60, batch_size=16, lr=0.1, n3_weight=1e-3)
+NEGATIVE_SAMPLING = TrainingConfig(
+    mode="negative-sampling", epochs=60, batch_size=16, optimizer="adam", lr=0.05,
+    negatives=16, margin=6.0, adversarial_temperature=1.0,
+)
+
+
+@pytest.mark.parametrize(
+    "interaction,reciprocal,config",
+    [
+        ("complex", True, ONE_TO_ALL),
+        ("distmult", False, ONE_TO_ALL),
+        ("rotate", False, NEGATIVE_SAMPLING),
+        ("complex", True, replace(NEGATIVE_SAMPLING, margin=0.0)),
+    ],
+)
+def test_tiny_model_ranks_the_planted_triple_first(couples, interaction, reciprocal, config):
+    factory, triples, planted = couples
+    model = KGEModel(interaction, factory, dim=8, reciprocal=reciprocal)
+    result = train(model, triples, config)
+    assert len(result.losses) == config.epochs and result.losses[-1] < result.losses[0]
+    tails = model.score_t(planted[:, 0], planted[:, 1])
+    assert (tails.argmax(dim=1) == planted[:, 2]).all()
+    assert evaluate(model, planted, [triples])["mrr"] > 0.9
+
+
+def test_training_repeats_exactly_with_a_seed(couples):
+    factory, triples, _ = couples
+    config = TrainingConfig(mode="negative-sampling", epochs=3, batch_size=8, optimizer="adam", lr=0.01, negatives=4)
+    runs = []
+    for _ in range(2):
+        model = KGEModel("transe", factory, dim=4, seed=3)
+        runs.append((train(model, triples, config).losses, model.entity_embeddings.detach().clone()))
+    assert runs[0][0] == runs[1][0]
+    assert torch.equal(runs[0][1], runs[1][1])
+
+
+def test_training_follows_the_configured_device(couples):
+    factory, triples, _ = couples
+    model = KGEModel("distmult", factory, dim=4)
+    train(model, triples, TrainingConfig(epochs=1, device="cpu"))
+    assert model.entity_embeddings.device.type == "cpu"
+
+
+def test_reciprocal_model_predicts_heads_with_the_inverse_relation(couples):
+    factory, triples, _ = couples
+    model = KGEModel("complex", factory, dim=4, reciprocal=True)
+    r, t = triples[:, 1], triples[:, 2]
+    torch.testing.assert_close(model.score_h(r, t), model.score_t(t, r + len(factory.relations)))
+    assert model.relation_embeddings.shape[0] == 2 * len(factory.relations)
+    assert with_inverses(triples[:1], 2).tolist() == [triples[0].tolist(), [triples[0, 2], triples[0, 1] + 2, triples[0, 0]]]
+
+
+def test_self_adversarial_weights_favour_hard_negatives():
+    positive = torch.tensor([0.0])
+    negative = torch.tensor([[-10.0, 0.0]], requires_grad=True)
+    self_adversarial_loss(positive, negative, margin=0.0, temperature=1.0).backward()
+    easy, hard = negative.grad[0].tolist()
+    assert hard > 10 * easy > 0
+    uniform = torch.tensor([[-10.0, 0.0]], requires_grad=True)
+    self_adversarial_loss(positive, uniform, margin=0.0, temperature=0.0).backward()
+    assert uniform.grad[0, 1] < hard
+
+
+def test_unknown_training_mode_is_refused():
+    with pytest.raises(ValueError, match="unknown training mode"):
+        TrainingConfig(mode="k-vs-all")
