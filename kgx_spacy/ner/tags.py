@@ -5,6 +5,7 @@ each tag more training tokens than BILUO's 4K+1, and the constrained decoder bel
 the scheme's weakness (an ``I`` that follows nothing) impossible at inference.
 """
 
+from functools import lru_cache
 from typing import List, Optional, Sequence, Tuple
 
 import numpy
@@ -31,6 +32,7 @@ def biluo_to_bio(tag: Optional[str]) -> Optional[str]:
     return tag
 
 
+@lru_cache(maxsize=64)
 def allowed_transitions(n_labels: int) -> Tuple[numpy.ndarray, numpy.ndarray]:
     """Masks of valid BIO moves for tags from ``bio_tags``.
 
@@ -46,6 +48,7 @@ def allowed_transitions(n_labels: int) -> Tuple[numpy.ndarray, numpy.ndarray]:
         trans[:, inside] = False
         trans[inside - 1, inside] = True  # B-k → I-k
         trans[inside, inside] = True  # I-k → I-k
+    start.flags.writeable = trans.flags.writeable = False  # shared through the cache
     return start, trans
 
 
@@ -97,7 +100,12 @@ def decode(scores: numpy.ndarray, n_labels: int) -> List[ScoredSpan]:
     if len(scores) == 0:
         return []
     log_probs = log_softmax(scores)
-    path = viterbi(log_probs, *allowed_transitions(n_labels))
+    start, trans = allowed_transitions(n_labels)
+    path = log_probs.argmax(axis=1)
+    # The token-wise best path is the best valid one whenever it is valid, which is the
+    # usual case for a trained tagger: Viterbi only runs when it is not.
+    if not (start[path[0]] and trans[path[:-1], path[1:]].all()):
+        path = viterbi(log_probs, start, trans)
     chosen = log_probs[numpy.arange(len(path)), path]
     return [(s, e, label, float(numpy.exp(chosen[s:e].mean()))) for s, e, label in tags_to_spans(path)]
 

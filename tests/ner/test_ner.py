@@ -120,3 +120,14 @@ def test_missing_gold_tags_add_no_gradient(blank_with_transformer):
     assert numpy.isfinite(loss) and loss > 0
     assert numpy.abs(d_scores[0][:2]).sum() > 0
     assert numpy.abs(d_scores[0][2:]).sum() == 0
+
+
+def test_decode_shortcut_equals_viterbi():
+    from kgx_spacy.ner.tags import decode, log_softmax
+
+    rng = numpy.random.default_rng(2)
+    start, trans = allowed_transitions(3)
+    for _ in range(200):
+        scores = rng.normal(0, 3, size=(rng.integers(1, 12), 7))
+        expected = tags_to_spans(viterbi(log_softmax(scores), start, trans))
+        assert [span[:3] for span in decode(scores, 3)] == expected
