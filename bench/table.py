@@ -35,7 +35,13 @@ FIGURES = {
 PREFIXES = ("", "spacy_ner_", "pykeen_", "text_only_", "rdflib_", "server_", "server_gsp_", "stepwise_")
 
 
-def shown(metric: str) -> bool:
+# Benchmarks whose every metric is a figure worth showing.
+SHOW_ALL = {"kb-scale"}
+
+
+def shown(benchmark: str, metric: str) -> bool:
+    if benchmark in SHOW_ALL:
+        return True
     return any(metric.startswith(p) and metric[len(p) :] in FIGURES for p in PREFIXES)
 
 
@@ -48,7 +54,7 @@ def render() -> str:
         result = json.loads(path.read_text())
         anchors = ANCHORS.get(result["benchmark"], {})
         for metric, value in result["metrics"].items():
-            if not shown(metric):
+            if not shown(result["benchmark"], metric):
                 continue
             text = f"{value:,.4g}" if isinstance(value, float) else f"{value:,}"
             rows.append(
