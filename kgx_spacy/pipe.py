@@ -1,6 +1,6 @@
 """What every trainable kgx component shares: its labels and the update loop."""
 
-from typing import Dict, Iterable, List, Optional
+from typing import Callable, Dict, Iterable, List, Optional
 
 from spacy.pipeline import TrainablePipe
 from spacy.training import Example, validate_examples
@@ -48,3 +48,26 @@ class KgxPipe(TrainablePipe):
         """Forward, loss and backprop for one batch; the loss, or None when the batch has
         nothing to learn from (then no optimizer step is taken)."""
         raise NotImplementedError
+
+
+class EntityPairPipe(KgxPipe):
+    """A KgxPipe that classifies pairs built on entities: it also knows the entity labels
+    (``cfg["entity_labels"]``), whose one-hot types feed its pair features."""
+
+    @property
+    def label_data(self) -> dict:
+        return {"labels": list(self.labels), "entity_labels": list(self.cfg["entity_labels"])}
+
+    def _init_labels(self, get_examples: Callable[[], Iterable[Example]], labels: Optional[dict], records: str, key: str) -> None:
+        """Labels from ``labels`` (as ``label_data`` gives them), else from the gold
+        ``doc._.<records>`` (their ``key`` field) and the gold entities of the examples."""
+        if labels is None:
+            labels = {
+                "labels": sorted({r[key] for eg in get_examples() for r in eg.reference._.get(records)}),
+                "entity_labels": sorted({e.label_ for eg in get_examples() for e in eg.reference.ents}),
+            }
+        for label in labels["labels"]:
+            self.add_label(label)
+        self.cfg["entity_labels"] = list(labels["entity_labels"])
+        if not self.labels:
+            raise ValueError(f"{self.name}: no labels in the training data (doc._.{records})")

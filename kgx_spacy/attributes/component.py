@@ -5,7 +5,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 import numpy
 from spacy.language import Language
-from ..pipe import KgxPipe
+from ..pipe import EntityPairPipe
 from spacy.tokens import Doc, Span, SpanGroup
 from spacy.training import Example, validate_get_examples
 from spacy.util import registry
@@ -82,7 +82,7 @@ def make_attribute_tagger(
     )
 
 
-class AttributeTagger(KgxPipe):
+class AttributeTagger(EntityPairPipe):
     """Tags value spans (BIO over attribute labels), pairs each with the entities near it,
     and keeps (entity, value, attribute) where the pair head is confident enough.
 
@@ -112,10 +112,6 @@ class AttributeTagger(KgxPipe):
         self.value_kinds = value_kinds
         self.max_distance = max_distance
         self.cfg = {"labels": [], "entity_labels": [], "threshold": threshold, "spans_key": spans_key}
-
-    @property
-    def label_data(self) -> dict:
-        return {"labels": list(self.labels), "entity_labels": list(self.cfg["entity_labels"])}
 
     # -- inference ----------------------------------------------------------------------
 
@@ -256,16 +252,7 @@ class AttributeTagger(KgxPipe):
         labels: Optional[dict] = None,
     ) -> None:
         validate_get_examples(get_examples, "AttributeTagger.initialize")
-        if labels is None:
-            labels = {
-                "labels": sorted({a["attribute"] for eg in get_examples() for a in eg.reference._.get(ATTRIBUTES)}),
-                "entity_labels": sorted({e.label_ for eg in get_examples() for e in eg.reference.ents}),
-            }
-        for label in labels["labels"]:
-            self.add_label(label)
-        self.cfg["entity_labels"] = list(labels["entity_labels"])
-        if not self.labels:
-            raise ValueError(f"{self.name}: no attributes in the training data (doc._.{ATTRIBUTES})")
+        self._init_labels(get_examples, labels, ATTRIBUTES, "attribute")
         self.model.get_ref("features").attrs["n_types"] = max(len(self.labels), len(self.cfg["entity_labels"]))
         self.model.get_ref("value_output").set_dim("nO", len(bio_tags(self.labels)))
         self.model.get_ref("pair_output").set_dim("nO", len(self.labels))

@@ -5,7 +5,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 
 import numpy
 from spacy.language import Language
-from ..pipe import KgxPipe
+from ..pipe import EntityPairPipe
 from spacy.tokens import Doc, Span
 from spacy.training import Example, validate_get_examples
 from spacy.util import registry
@@ -73,7 +73,7 @@ def make_relation_classifier(
     )
 
 
-class RelationClassifier(KgxPipe):
+class RelationClassifier(EntityPairPipe):
     """Scores every candidate (head, tail) entity pair for every relation label.
 
     Writes ``doc._.kgx_relations``: one record per pair and label whose calibrated
@@ -100,10 +100,6 @@ class RelationClassifier(KgxPipe):
         self.train_on_predicted_entities = train_on_predicted_entities
         # calibration: label → (a, b); probability = sigmoid(a * logit + b)
         self.cfg = {"labels": [], "entity_labels": [], "threshold": threshold, "thresholds": {}, "calibration": {}}
-
-    @property
-    def label_data(self) -> dict:
-        return {"labels": list(self.labels), "entity_labels": list(self.cfg["entity_labels"])}
 
     # -- inference ----------------------------------------------------------------------
 
@@ -221,16 +217,7 @@ class RelationClassifier(KgxPipe):
         labels: Optional[dict] = None,
     ) -> None:
         validate_get_examples(get_examples, "RelationClassifier.initialize")
-        if labels is None:
-            labels = {
-                "labels": sorted({r["label"] for eg in get_examples() for r in eg.reference._.get(RELATIONS)}),
-                "entity_labels": sorted({e.label_ for eg in get_examples() for e in eg.reference.ents}),
-            }
-        for label in labels["labels"]:
-            self.add_label(label)
-        self.cfg["entity_labels"] = list(labels["entity_labels"])
-        if not self.labels:
-            raise ValueError(f"{self.name}: no relations in the training data (doc._.{RELATIONS})")
+        self._init_labels(get_examples, labels, RELATIONS, "label")
         self.model.get_ref("features").attrs["n_types"] = len(self.cfg["entity_labels"])
         self.model.get_ref("output_layer").set_dim("nO", len(self.labels))
         sample = list(islice(get_examples(), 10))
