@@ -13,6 +13,9 @@ Token offsets are ``[start, end)`` with ``end`` exclusive, as in ``Span``.
   (``"1943-12-23"``, ``"http://www.w3.org/2001/XMLSchema#date"``); ``datatype`` may be
   ``rdf:langString``, then the record also has ``"lang"``.
 - ``doc._.kgx_doc_id``: the document's identifier (file name, dataset id); names its IRI.
+- ``doc._.kgx_annotated_labels``: on gold Docs annotated for some labels only (KnowledgeNet
+  passages are exhaustively annotated per property), those relation/attribute labels;
+  scorers ignore predictions of other labels there. Empty: annotated for every label.
 - ``doc._.kgx_gold_triples``: gold ``[subject, predicate, object]`` strings kept beside a
   text (WebNLG), for text-to-RDF evaluation.
 - ``doc._.rdf``: read-only; the Doc as an rdflib ``Dataset``, built by the ``kgx_rdf``
@@ -27,10 +30,11 @@ RELATIONS = "kgx_relations"
 ATTRIBUTES = "kgx_attributes"
 DOC_ID = "kgx_doc_id"
 GOLD_TRIPLES = "kgx_gold_triples"
+ANNOTATED_LABELS = "kgx_annotated_labels"
 RDF_CONFIG = "kgx_rdf_config"
 RDF = "rdf"
 
-_LIST_ATTRS = (LINKS, RELATIONS, ATTRIBUTES, GOLD_TRIPLES)
+_LIST_ATTRS = (LINKS, RELATIONS, ATTRIBUTES, GOLD_TRIPLES, ANNOTATED_LABELS)
 
 
 def _rdf_getter(doc: Doc):

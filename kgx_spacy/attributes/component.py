@@ -13,7 +13,7 @@ from thinc.api import Config, Model
 
 from ..extensions import ATTRIBUTES, install_extensions
 from ..ner.tags import ScoredSpan, bio_tags, decode, tagging_loss
-from ..relations.component import multilabel_loss, prf
+from ..relations.component import annotated, multilabel_loss, prf
 from ..relations.model import N_PAIR_COLUMNS
 from .normalize import KINDS, normalize_value
 
@@ -282,7 +282,8 @@ def attribute_score(examples: Iterable[Example], **kwargs) -> Dict[str, Any]:
     """Micro P/R/F (``attr_p/r/f``) and per attribute (``attr_f_per_type``)."""
     counts: Dict[str, List[int]] = {}
     for eg in examples:
-        gold, pred = attribute_tuples(eg.reference), attribute_tuples(eg.predicted)
+        gold = attribute_tuples(eg.reference)
+        pred = annotated(attribute_tuples(eg.predicted), eg.reference, label_at=2)
         for keys, slot in ((pred & gold, 0), (pred - gold, 1), (gold - pred, 2)):
             for key in keys:
                 counts.setdefault(key[2], [0, 0, 0])[slot] += 1

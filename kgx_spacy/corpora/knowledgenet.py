@@ -1,5 +1,9 @@
 """KnowledgeNet (our JSONL of the official table): one Doc per passage, with every fact of it.
 
+Each passage is exhaustively annotated for some properties only (a row per property, with
+or without a fact); those go to ``doc._.kgx_annotated_labels`` so scorers, like the
+official evaluator, ignore predictions of the other properties there.
+
 Splits: folds 1–2 → train, fold 3 → dev, fold 4 → test (fold 5, the official test, is
 hidden upstream). Folds hold whole documents, so no document straddles two splits.
 Entity types are not annotated; they follow from each property's domain and range.
@@ -12,7 +16,7 @@ import spacy
 from spacy.tokens import Doc
 
 from ..errors import KgxInputError
-from ..extensions import ATTRIBUTES, DOC_ID, RELATIONS
+from ..extensions import ANNOTATED_LABELS, ATTRIBUTES, DOC_ID, RELATIONS
 from .common import (
     ConversionReport,
     EntitySet,
@@ -61,7 +65,8 @@ def read(split: str, root: Path) -> Tuple[List[Doc], ConversionReport]:
         _check_row(path, line, row)
         if row["fold"] not in FOLDS[split]:
             continue
-        passage = passages.setdefault(row["passageId"], {"row": row, "facts": []})
+        passage = passages.setdefault(row["passageId"], {"row": row, "facts": [], "properties": set()})
+        passage["properties"].add(row["property"])
         first = passage["row"]
         if any(row[key] != first[key] for key in ("passageText", "passageStart")):
             raise KgxInputError(
@@ -75,6 +80,7 @@ def read(split: str, root: Path) -> Tuple[List[Doc], ConversionReport]:
     for passage_id, passage in passages.items():
         doc = _passage(path, nlp, passage["row"]["passageText"], passage["facts"], report)
         doc._.set(DOC_ID, f"{NAME}/{split}/{passage_id}")
+        doc._.set(ANNOTATED_LABELS, sorted(passage["properties"]))
         report.count(doc)
         docs.append(doc)
     return docs, report

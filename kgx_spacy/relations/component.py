@@ -12,7 +12,7 @@ from spacy.util import registry
 from thinc.api import Config, Model
 from thinc.types import Floats2d
 
-from ..extensions import RELATIONS, install_extensions
+from ..extensions import ANNOTATED_LABELS, RELATIONS, install_extensions
 from .candidates import PairGenerator
 from .model import N_PAIR_COLUMNS
 
@@ -251,11 +251,18 @@ def relation_tuples(doc: Doc) -> set:
     return keys
 
 
+def annotated(keys: set, reference: Doc, label_at: int = -1) -> set:
+    """The keys whose label (``key[label_at]``) the reference is annotated for; all keys
+    when it does not say (``doc._.kgx_annotated_labels`` empty)."""
+    labels = reference._.get(ANNOTATED_LABELS)
+    return {key for key in keys if key[label_at] in labels} if labels else keys
+
+
 def relation_score(examples: Iterable[Example], **kwargs) -> Dict[str, Any]:
     """Strict micro P/R/F (``rel_micro_p/r/f``) and per-label figures (``rel_f_per_type``)."""
     tp, fp, fn = {}, {}, {}
     for eg in examples:
-        gold, pred = relation_tuples(eg.reference), relation_tuples(eg.predicted)
+        gold, pred = relation_tuples(eg.reference), annotated(relation_tuples(eg.predicted), eg.reference)
         for key in pred & gold:
             tp[key[-1]] = tp.get(key[-1], 0) + 1
         for key in pred - gold:

@@ -58,6 +58,9 @@ def test_knowledgenet(tiny_data):
     }]
     assert doc[5:8].text == "10 December 1815"
     assert not empty.ents and not empty._.kgx_relations
+    # exhaustively annotated properties, facts or not (CEO has a row but no fact)
+    assert doc._.kgx_annotated_labels == ["CEO", "DATE_OF_BIRTH", "PLACE_OF_BIRTH", "SPOUSE"]
+    assert empty._.kgx_annotated_labels == ["SPOUSE"]
     assert (report.docs, report.relations, report.attributes, report.links) == (2, 2, 1, 1)
 
 

@@ -182,3 +182,14 @@ def test_rdf_of_a_small_doc(trained):
     expected.add((john, URIRef("http://schema.org/worksFor"), acme))
     expected.add((acme, EX["property/based_in"], paris))
     assert isomorphic(g, expected), g.serialize(format="nt")
+
+
+def test_scorer_ignores_labels_the_reference_is_not_annotated_for():
+    nlp = spacy.blank("en")
+    text, ents, rels = TRAIN_DATA[3]
+    gold = make_reference(nlp, text, ents, [rels[0]])  # work_for only
+    gold._.kgx_annotated_labels = ["work_for"]
+    predicted = make_reference(nlp, text, ents, rels)  # also live_in, not annotated
+    assert relation_score([Example(predicted, gold)])["rel_micro_p"] == 1.0
+    gold._.kgx_annotated_labels = []
+    assert relation_score([Example(predicted, gold)])["rel_micro_p"] == 0.5
