@@ -4,7 +4,7 @@ from typing import List, Optional
 
 from spacy.tokens import Doc
 from spacy.util import registry
-from thinc.api import Dropout, Linear, Model, chain, with_array
+from thinc.api import Dropout, Linear, Maxout, Model, chain, expand_window, with_array
 from thinc.types import Floats2d
 
 
@@ -12,17 +12,28 @@ from thinc.types import Floats2d
 def build_token_tagger(
     tok2vec: Model[List[Doc], List[Floats2d]],
     dropout: float = 0.1,
+    hidden_width: int = 0,
+    window_size: int = 0,
     nO: Optional[int] = None,
 ) -> Model[List[Doc], List[Floats2d]]:
     """Token vectors → tag logits, one row per token.
 
     tok2vec: any token encoder; usually a TransformerListener on the shared ``transformer``.
     dropout: applied to the token vectors before the output layer.
+    hidden_width: with > 0, a maxout layer of this width between the vectors and the output.
+    window_size: with > 0, that layer sees each token's vector beside those of its
+        ``window_size`` neighbours on either side, as spaCy's transition-based NER sees a
+        window of tokens.
     nO: number of tags (2 × labels + 1 for BIO); set by the component at initialisation.
     RETURNS: per Doc, logits of shape (n_tokens, nO), unnormalised.
     """
     output = Linear(nO=nO, init_W=zero_init)
-    model = chain(tok2vec, with_array(chain(Dropout(dropout), output)))
+    layers = [Dropout(dropout)]
+    if window_size > 0:
+        layers.append(expand_window(window_size=window_size))
+    if hidden_width > 0:
+        layers.append(Maxout(nO=hidden_width, nP=2, dropout=dropout, normalize=True))
+    model = chain(tok2vec, with_array(chain(*layers, output)))
     model.set_ref("tok2vec", tok2vec)
     model.set_ref("output_layer", output)
     return model

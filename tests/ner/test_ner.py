@@ -131,3 +131,15 @@ def test_decode_shortcut_equals_viterbi():
         scores = rng.normal(0, 3, size=(rng.integers(1, 12), 7))
         expected = tags_to_spans(viterbi(log_softmax(scores), start, trans))
         assert [span[:3] for span in decode(scores, 3)] == expected
+
+
+def test_windowed_hidden_layer_overfits(blank_with_transformer):
+    nlp = blank_with_transformer()
+    nlp.add_pipe("kgx_ner", config={"model": {"hidden_width": 32, "window_size": 1}})
+    examples = make_examples(nlp)
+    optimizer = nlp.initialize(get_examples=lambda: examples)
+    optimizer.learn_rate = 1e-3
+    for _ in range(150):
+        nlp.update(examples, sgd=optimizer)
+    assert nlp.evaluate(make_examples(nlp))["ents_f"] == 1.0
+    assert predictions(nlp.pipe([text for text, _ in TRAIN_DATA])) == predictions([nlp(text) for text, _ in TRAIN_DATA])
