@@ -4,7 +4,7 @@ from typing import Callable, Dict, Iterable, List, Optional
 
 from spacy.pipeline import TrainablePipe
 from spacy.training import Example, validate_examples
-from thinc.api import set_dropout_rate
+from thinc.api import Config, set_dropout_rate
 
 
 class KgxPipe(TrainablePipe):
@@ -71,3 +71,20 @@ class EntityPairPipe(KgxPipe):
         self.cfg["entity_labels"] = list(labels["entity_labels"])
         if not self.labels:
             raise ValueError(f"{self.name}: no labels in the training data (doc._.{records})")
+
+
+_LISTENER = """
+[model.tok2vec]
+@architectures = "spacy-transformers.TransformerListener.v1"
+grad_factor = 1.0
+upstream = "*"
+
+[model.tok2vec.pooling]
+@layers = "reduce_mean.v1"
+"""
+
+
+def default_model(head: str) -> Config:
+    """A component's default model config: ``head`` (its ``[model]`` block) reading the
+    shared ``transformer`` through a listener."""
+    return Config().from_str(head + _LISTENER)["model"]

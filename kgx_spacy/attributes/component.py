@@ -5,11 +5,11 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 import numpy
 from spacy.language import Language
-from ..pipe import EntityPairPipe
+from ..pipe import EntityPairPipe, default_model
 from spacy.tokens import Doc, Span, SpanGroup
 from spacy.training import Example, validate_get_examples
 from spacy.util import registry
-from thinc.api import Config, Model
+from thinc.api import Model
 
 from ..extensions import ATTRIBUTES, install_extensions
 from ..ner.tags import ScoredSpan, bio_tags, decode, tagging_loss
@@ -17,22 +17,14 @@ from ..relations.component import annotated, multilabel_loss, prf
 from ..relations.model import N_PAIR_COLUMNS
 from .normalize import KINDS, normalize_value
 
-DEFAULT_ATTRIBUTE_MODEL = Config().from_str(
+DEFAULT_ATTRIBUTE_MODEL = default_model(
     """
 [model]
 @architectures = "kgx.AttributeTagger.v1"
 hidden_width = 256
 dropout = 0.1
-
-[model.tok2vec]
-@architectures = "spacy-transformers.TransformerListener.v1"
-grad_factor = 1.0
-upstream = "*"
-
-[model.tok2vec.pooling]
-@layers = "reduce_mean.v1"
 """
-)["model"]
+)
 
 VALUES_SPANS_KEY = "kgx_values"
 

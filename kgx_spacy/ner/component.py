@@ -4,32 +4,24 @@ from itertools import islice
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from spacy.language import Language
-from ..pipe import KgxPipe
+from ..pipe import KgxPipe, default_model
 from spacy.scorer import get_ner_prf
 from spacy.tokens import Doc, Span, SpanGroup
 from spacy.training import Example, validate_get_examples
 from spacy.util import registry
-from thinc.api import Config, Model
+from thinc.api import Model
 from thinc.types import Floats2d
 
 from ..extensions import ENTITIES_SPANS_KEY, install_extensions
 from .tags import ScoredSpan, biluo_to_bio, bio_tags, decode, tagging_loss
 
-DEFAULT_NER_MODEL = Config().from_str(
+DEFAULT_NER_MODEL = default_model(
     """
 [model]
 @architectures = "kgx.TokenTagger.v1"
 dropout = 0.1
-
-[model.tok2vec]
-@architectures = "spacy-transformers.TransformerListener.v1"
-grad_factor = 1.0
-upstream = "*"
-
-[model.tok2vec.pooling]
-@layers = "reduce_mean.v1"
 """
-)["model"]
+)
 
 
 @Language.factory(

@@ -5,33 +5,25 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 
 import numpy
 from spacy.language import Language
-from ..pipe import EntityPairPipe
+from ..pipe import EntityPairPipe, default_model
 from spacy.tokens import Doc, Span
 from spacy.training import Example, validate_get_examples
 from spacy.util import registry
-from thinc.api import Config, Model
+from thinc.api import Model
 from thinc.types import Floats2d
 
 from ..extensions import ANNOTATED_LABELS, RELATIONS, install_extensions
 from .candidates import PairGenerator
 from .model import N_PAIR_COLUMNS
 
-DEFAULT_REL_MODEL = Config().from_str(
+DEFAULT_REL_MODEL = default_model(
     """
 [model]
 @architectures = "kgx.PairClassifier.v1"
 hidden_width = 256
 dropout = 0.1
-
-[model.tok2vec]
-@architectures = "spacy-transformers.TransformerListener.v1"
-grad_factor = 1.0
-upstream = "*"
-
-[model.tok2vec.pooling]
-@layers = "reduce_mean.v1"
 """
-)["model"]
+)
 
 Pair = Tuple[Span, Span]
 
