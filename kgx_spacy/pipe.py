@@ -4,12 +4,23 @@ from typing import Callable, Dict, Iterable, List, Optional
 
 from spacy.pipeline import TrainablePipe
 from spacy.training import Example, validate_examples
-from thinc.api import Config, set_dropout_rate
+from thinc.api import Config, Model, set_dropout_rate
+
+from .extensions import install_extensions
 
 
 class KgxPipe(TrainablePipe):
     """A TrainablePipe whose labels live in ``cfg["labels"]`` and whose subclasses only say
     how to learn from one batch (``learn``)."""
+
+    def __init__(self, vocab, model: Model, name: str, scorer: Optional[Callable], cfg: dict):
+        """cfg: the component's settings saved with it; ``labels`` is added, empty."""
+        install_extensions()
+        self.vocab = vocab
+        self.model = model
+        self.name = name
+        self.scorer = scorer
+        self.cfg = {"labels": [], **cfg}
 
     @property
     def labels(self) -> tuple:

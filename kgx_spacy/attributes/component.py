@@ -11,7 +11,7 @@ from spacy.training import Example, validate_get_examples
 from spacy.util import registry
 from thinc.api import Model
 
-from ..extensions import ATTRIBUTES, install_extensions
+from ..extensions import ATTRIBUTES
 from ..ner.tags import ScoredSpan, bio_tags, decode, tagging_loss
 from ..relations.component import annotated, multilabel_loss, prf
 from ..relations.model import N_PAIR_COLUMNS
@@ -95,15 +95,11 @@ class AttributeTagger(EntityPairPipe):
         spans_key: str,
         scorer: Optional[Callable],
     ):
-        install_extensions()
-        self.vocab = vocab
-        self.model = model
-        self.name = name
-        self.scorer = scorer
+        cfg = {"entity_labels": [], "threshold": threshold, "spans_key": spans_key}
+        super().__init__(vocab, model, name, scorer, cfg)
         self.lang = lang
         self.value_kinds = value_kinds
         self.max_distance = max_distance
-        self.cfg = {"labels": [], "entity_labels": [], "threshold": threshold, "spans_key": spans_key}
 
     # -- inference ----------------------------------------------------------------------
 

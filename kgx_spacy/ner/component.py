@@ -12,7 +12,7 @@ from spacy.util import registry
 from thinc.api import Model
 from thinc.types import Floats2d
 
-from ..extensions import ENTITIES_SPANS_KEY, install_extensions
+from ..extensions import ENTITIES_SPANS_KEY
 from .tags import ScoredSpan, biluo_to_bio, bio_tags, decode, tagging_loss
 
 DEFAULT_NER_MODEL = default_model(
@@ -66,12 +66,7 @@ class EntityTagger(KgxPipe):
         spans_key: str,
         scorer: Optional[Callable],
     ):
-        install_extensions()
-        self.vocab = vocab
-        self.model = model
-        self.name = name
-        self.scorer = scorer
-        self.cfg = {"labels": [], "spans_key": spans_key}
+        super().__init__(vocab, model, name, scorer, {"spans_key": spans_key})
 
     @property
     def tags(self) -> List[str]:

@@ -12,7 +12,7 @@ from spacy.util import registry
 from thinc.api import Model
 from thinc.types import Floats2d
 
-from ..extensions import ANNOTATED_LABELS, RELATIONS, install_extensions
+from ..extensions import ANNOTATED_LABELS, RELATIONS
 from .candidates import PairGenerator
 from .model import N_PAIR_COLUMNS
 
@@ -83,15 +83,11 @@ class RelationClassifier(EntityPairPipe):
         train_on_predicted_entities: bool,
         scorer: Optional[Callable],
     ):
-        install_extensions()
-        self.vocab = vocab
-        self.model = model
-        self.name = name
-        self.candidates = candidates
-        self.scorer = scorer
-        self.train_on_predicted_entities = train_on_predicted_entities
         # calibration: label → (a, b); probability = sigmoid(a * logit + b)
-        self.cfg = {"labels": [], "entity_labels": [], "threshold": threshold, "thresholds": {}, "calibration": {}}
+        cfg = {"entity_labels": [], "threshold": threshold, "thresholds": {}, "calibration": {}}
+        super().__init__(vocab, model, name, scorer, cfg)
+        self.candidates = candidates
+        self.train_on_predicted_entities = train_on_predicted_entities
 
     # -- inference ----------------------------------------------------------------------
 
