@@ -1,0 +1,427 @@
+"""``kgx_entity_linker``: links ``doc.ents`` to a KB built from RDF, scored with the KG's
+embeddings; mentions it cannot link get a deterministic minted IRI (NIL)."""
+
+from itertools import islice
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+import numpy
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+from spacy.training import Example, validate_get_examples
+from spacy.util import registry
+from thinc.api import Model
+
+from ..extensions import LINKS
+from ..kb import KB, Candidate
+from ..kge import KGEModel
+from ..pipe import KgxPipe, default_model
+from ..rdf.mapping import DEFAULT_BASE_IRI, RDFMapping
+from ..relations.component import prf
+from .graph import LinkingGraph
+from .model import N_FEATURES, CandidateBatch
+
+DEFAULT_LINKER_MODEL = default_model(
+    """
+[model]
+@architectures = "kgx.EntityLinker.v1"
+"""
+)
+GRAPH_FOLDER = "graph"
+
+
+@Language.factory(
+    "kgx_entity_linker",
+    assigns=["token.ent_kb_id", f"doc._.{LINKS}"],
+    default_config={
+        "model": DEFAULT_LINKER_MODEL,
+        "n_candidates": 10,
+        "fuzzy": True,
+        "nil_threshold": 0.5,
+        "use_kge": True,
+        "use_text_vectors": True,
+        "coherence_partners": 4,
+        "coherence_candidates": 3,
+        "lr_scale": 20.0,
+        "nil_base_iri": DEFAULT_BASE_IRI,
+        "scorer": {"@scorers": "kgx.linker_scorer.v1"},
+    },
+    default_score_weights={"el_micro_f": 1.0, "el_accuracy": 0.0, "el_micro_p": 0.0, "el_micro_r": 0.0},
+)
+def make_entity_linker(
+    nlp: Language,
+    name: str,
+    model: Model,
+    n_candidates: int,
+    fuzzy: bool,
+    nil_threshold: float,
+    use_kge: bool,
+    use_text_vectors: bool,
+    coherence_partners: int,
+    coherence_candidates: int,
+    lr_scale: float,
+    nil_base_iri: str,
+    scorer: Optional[Callable],
+) -> "EntityLinker":
+    """n_candidates: candidates per mention from the alias index (``fuzzy``: also by
+        character trigrams, for typos and variants).
+    nil_threshold: a mention whose best candidate's probability is below this is NIL.
+    use_kge: score with the KGE (context projected into the KGE space, coherence); off,
+        the linker is text-only: alias prior, string similarity, types, label vectors.
+    use_text_vectors: compare the mention's context with the encoder vector of each
+        entity's label (computed once, at initialisation).
+    coherence_partners, coherence_candidates: a candidate's coherence is measured against
+        the top ``coherence_candidates`` candidates of its ``coherence_partners`` nearest
+        mentions, so a Doc with many entities stays linear in their number.
+    lr_scale: the head's learning rate is the optimizer's times this; its few weights are
+        scales, far from where a fine-tuned encoder's learning rate would take them.
+    nil_base_iri: base of minted IRIs for NIL mentions (as ``kgx_rdf``'s ``base_iri``).
+    """
+    cfg = {
+        "n_candidates": n_candidates,
+        "fuzzy": fuzzy,
+        "nil_threshold": nil_threshold,
+        "use_kge": use_kge,
+        "use_text_vectors": use_text_vectors,
+        "coherence_partners": coherence_partners,
+        "coherence_candidates": coherence_candidates,
+        "lr_scale": lr_scale,
+        "nil_base_iri": nil_base_iri,
+    }
+    return EntityLinker(nlp.vocab, model, name, scorer=scorer, cfg=cfg)
+
+
+class Mention:
+    """A mention to link: its span and its candidates (best first by the alias index)."""
+
+    def __init__(self, span: Span, candidates: List[Candidate]):
+        self.span = span
+        self.candidates = candidates
+
+
+class EntityLinker(KgxPipe):
+    """Chooses, for every entity of ``doc.ents``, one KB entity or NIL.
+
+    Writes ``ent.kb_id_`` (the KB IRI, or the minted IRI of a NIL mention) and
+    ``doc._.kgx_links``: ``{"start", "end", "iri", "score", "nil"}`` per entity, score being
+    the probability of the decision (of the chosen candidate, or of NIL).
+    ``cfg["type_agreement"]``: NER label → {rdf:type IRI: P(type | label)} from training.
+    """
+
+    def __init__(self, vocab, model: Model, name: str, *, scorer: Optional[Callable], cfg: dict):
+        super().__init__(vocab, model, name, scorer, {**cfg, "type_agreement": {}})
+        self.graph: Optional[LinkingGraph] = None
+
+    # -- candidates and features ----------------------------------------------------------
+
+    def mentions(self, spans: Iterable[Span]) -> List[Mention]:
+        self._require_graph()
+        k, fuzzy = self.cfg["n_candidates"], self.cfg["fuzzy"]
+        return [Mention(span, self.graph.kb.candidates(span.text, k, fuzzy=fuzzy)) for span in spans]
+
+    def batch(self, docs: Sequence[Doc], mentions: List[List[Mention]]) -> CandidateBatch:
+        """The model's input for these mentions (see ``CandidateBatch``)."""
+        graph = self.graph
+        rows, owner, features, entities = [], [], [], []
+        for d, doc_mentions in enumerate(mentions):
+            for mention in doc_mentions:
+                owner.extend([len(rows)] * len(mention.candidates))
+                rows.append((d, mention.span.start, mention.span.end))
+                for rank, cand in enumerate(mention.candidates):
+                    features.append(self._features(mention.span, cand, rank))
+                    entities.append(cand.entity)
+        entities = numpy.array(entities, dtype="int64")
+        n_c = len(entities)
+        use_kge = self.cfg["use_kge"] and graph.kge is not None
+        kge = graph.kge_vectors[entities] if use_kge else numpy.zeros((n_c, graph.kge_width), "float32")
+        if self.cfg["use_text_vectors"] and graph.text_vectors is not None:
+            text = graph.text_vectors[entities]
+        else:
+            text = numpy.zeros((n_c, graph.text_width), "float32")
+        features = numpy.array(features, dtype="float32").reshape(n_c, N_FEATURES)
+        if use_kge:
+            features[:, 7] = graph.kge_rows[entities] >= 0
+        coherence = self._coherence(mentions, entities) if use_kge else numpy.zeros((n_c, n_c), "float32")
+        return CandidateBatch(
+            numpy.array(rows, dtype="int64").reshape(-1, 3), numpy.array(owner, dtype="int64"),
+            features, kge, text, coherence,
+        )
+
+    def _features(self, span: Span, cand: Candidate, rank: int) -> List[float]:
+        """alias similarity, prior, exact label, normalised alias, 1/(1 + rank), type
+        agreement, candidate has types, has a KGE vector (set in ``batch``), bias."""
+        agreement = self.cfg["type_agreement"].get(span.label_, {})
+        types = self.graph.kb.types_of(cand.entity)
+        type_score = max((agreement.get(t, 0.0) for t in types), default=0.0)
+        return [cand.score, cand.prior, float(cand.exact), float(cand.normalised), 1.0 / (1 + rank),
+                type_score, float(bool(types)), 0.0, 1.0]
+
+    def _coherence(self, mentions: List[List[Mention]], entities: numpy.ndarray) -> numpy.ndarray:
+        """Standardised KGE plausibility of each candidate beside the top candidates of
+        its nearest mentions in the same Doc. shape (n_c, n_c)."""
+        n_c = len(entities)
+        matrix = numpy.zeros((n_c, n_c), dtype="float32")
+        pairs = []
+        offset = 0
+        top_k, n_partners = self.cfg["coherence_candidates"], self.cfg["coherence_partners"]
+        for doc_mentions in mentions:
+            starts = numpy.cumsum([0] + [len(m.candidates) for m in doc_mentions]) + offset
+            positions = numpy.array([m.span.start for m in doc_mentions])
+            for i in range(len(doc_mentions)):
+                nearest = [j for j in numpy.argsort(numpy.abs(positions - positions[i]), kind="stable") if j != i]
+                for j in nearest[:n_partners]:
+                    for a in range(starts[i], starts[i + 1]):
+                        for b in range(starts[j], min(starts[j] + top_k, starts[j + 1])):
+                            pairs.append((a, b))
+            offset = starts[-1]
+        if pairs:
+            a, b = numpy.array(pairs, dtype="int64").T
+            matrix[a, b] = self.graph.plausibility(entities[a], entities[b])
+        return matrix
+
+    # -- inference ------------------------------------------------------------------------
+
+    def predict(self, docs: Iterable[Doc]) -> List[List[Tuple[Mention, numpy.ndarray]]]:
+        """Per Doc, per entity: its mention and the probabilities of its candidates then NIL."""
+        docs = list(docs)
+        mentions = [self.mentions(doc.ents) for doc in docs]
+        if not sum(len(m) for m in mentions):
+            return [[] for _ in docs]
+        batch = self.batch(docs, mentions)
+        scores = self.model.ops.to_numpy(self.model.predict((docs, batch)))
+        probs = mention_softmax(scores, batch.owner, len(batch.mentions))
+        out, row = [], 0
+        for doc_mentions in mentions:
+            out.append(list(zip(doc_mentions, probs[row : row + len(doc_mentions)])))
+            row += len(doc_mentions)
+        return out
+
+    def set_annotations(self, docs: Iterable[Doc], predictions) -> None:
+        mapping = RDFMapping(base_iri=self.cfg["nil_base_iri"])
+        for doc, doc_predictions in zip(docs, predictions):
+            records, ents = [], list(doc.ents)
+            by_start = {(e.start, e.end): i for i, e in enumerate(ents)}
+            for mention, probs in doc_predictions:
+                span = mention.span
+                best = int(numpy.argmax(probs[:-1])) if len(probs) > 1 else -1
+                if best >= 0 and probs[best] >= self.cfg["nil_threshold"] and probs[best] >= probs[-1]:
+                    iri, score, nil = mention.candidates[best].iri, float(probs[best]), False
+                else:
+                    iri, score, nil = str(mapping.entity_iri(span.text, span.label_)), float(probs[-1]), True
+                records.append({"start": span.start, "end": span.end, "iri": iri, "score": score, "nil": nil})
+                ents[by_start[(span.start, span.end)]] = Span(doc, span.start, span.end, label=span.label, kb_id=iri)
+            doc.ents = ents
+            doc._.set(LINKS, records)
+
+    # -- training -------------------------------------------------------------------------
+
+    def learn(self, examples: List[Example]) -> Optional[float]:
+        docs = [eg.predicted for eg in examples]
+        mentions, targets = [], []
+        for eg in examples:
+            doc_mentions = []
+            for span, iri in gold_links(eg):
+                mention = self.mentions([span])[0]
+                target = self._target(mention, iri)
+                if target is not None:
+                    doc_mentions.append(mention)
+                    targets.append(target)
+            mentions.append(doc_mentions)
+        if not targets:
+            return None
+        batch = self.batch(docs, mentions)
+        scores, backprop = self.model.begin_update((docs, batch))
+        scores = self.model.ops.to_numpy(scores)
+        loss, d_scores = mention_cross_entropy(scores, batch.owner, numpy.array(targets))
+        backprop(self.model.ops.asarray1f(d_scores))
+        return loss
+
+    def _target(self, mention: Mention, iri: str) -> Optional[int]:
+        """The gold candidate's index; len(candidates) for NIL (an IRI not in the KB);
+        None when the gold entity is in the KB but not among the candidates."""
+        for i, cand in enumerate(mention.candidates):
+            if cand.iri == iri:
+                return i
+        return len(mention.candidates) if self.graph.kb.entity_id(iri) is None else None
+
+    def finish_update(self, sgd) -> None:
+        """The optimizer's step, with the learning rate times ``cfg["lr_scale"]``."""
+        for node in self.model.walk():
+            for name in node.param_names:
+                if node.has_grad(name):
+                    param, _ = sgd((node.id, name), node.get_param(name), node.get_grad(name), lr_scale=self.cfg["lr_scale"])
+                    node.set_param(name, param)
+
+    def initialize(
+        self,
+        get_examples: Callable[[], Iterable[Example]],
+        *,
+        nlp: Optional[Language] = None,
+        kb: Optional[str] = None,
+        kge: Optional[str] = None,
+    ) -> None:
+        """kb: a KB folder (``kgx kb build``); kge: a KGE model folder trained on the same
+        graph (``kgx kge train``), needed when ``use_kge``."""
+        validate_get_examples(get_examples, "EntityLinker.initialize")
+        if kb is None:
+            raise ValueError(f"{self.name}: initialize needs a KB: set [initialize.components.{self.name}] kb = <folder>")
+        if self.cfg["use_kge"] and kge is None:
+            raise ValueError(f"{self.name}: use_kge is on but no KGE model was given ([initialize.components.{self.name}] kge)")
+        graph = LinkingGraph(KB.from_disk(kb), KGEModel.from_disk(kge) if kge and self.cfg["use_kge"] else None)
+        graph.fit_plausibility()
+        self.graph = graph
+        self.cfg["type_agreement"] = self._type_agreement(get_examples)
+        sample = list(islice(get_examples(), 10))
+        docs = [eg.predicted for eg in sample]
+        self.model.set_dim("nK", graph.kge_width)
+        self.model.get_ref("tok2vec").initialize(X=docs)
+        if self.cfg["use_text_vectors"]:
+            graph.text_vectors = label_vectors(graph.kb, self.model.get_ref("tok2vec"), nlp, self.name)
+        self.model.set_dim("nT", graph.text_width)
+        mentions = [self.mentions(s for s, _ in gold_links(eg)) for eg in sample]
+        self.model.initialize(X=(docs, self.batch(docs, mentions)))
+
+    def _type_agreement(self, get_examples) -> Dict[str, Dict[str, float]]:
+        """P(rdf:type | NER label) over the gold links to KB entities, add-one smoothed."""
+        counts: Dict[str, Dict[str, float]] = {}
+        kb = self.graph.kb
+        for eg in get_examples():
+            for span, iri in gold_links(eg):
+                entity = kb.entity_id(iri)
+                if entity is not None:
+                    label_counts = counts.setdefault(span.label_, {})
+                    for t in kb.types_of(entity):
+                        label_counts[t] = label_counts.get(t, 0.0) + 1.0
+        agreement = {}
+        for label, type_counts in counts.items():
+            total = sum(type_counts.values()) + len(type_counts) + 1
+            agreement[label] = {t: (c + 1) / total for t, c in sorted(type_counts.items())}
+        return agreement
+
+    def _require_graph(self) -> None:
+        if self.graph is None:
+            raise ValueError(f"{self.name}: no KB loaded: initialize the pipeline with a KB (and KGE) first")
+
+    # -- serialisation --------------------------------------------------------------------
+
+    def to_disk(self, path, *, exclude=tuple()) -> None:
+        super().to_disk(path, exclude=exclude)
+        self._require_graph()
+        self.graph.to_disk(Path(path) / GRAPH_FOLDER)
+
+    def from_disk(self, path, *, exclude=tuple()) -> "EntityLinker":
+        path = Path(path)
+        self.graph = LinkingGraph.from_disk(path / GRAPH_FOLDER)
+        self.model.set_dim("nK", self.graph.kge_width)
+        self.model.set_dim("nT", self.graph.text_width)
+        return super().from_disk(path, exclude=exclude)
+
+
+def gold_links(eg: Example) -> List[Tuple[Span, str]]:
+    """The reference's linked entities (``ent.kb_id_``) as spans of the predicted Doc."""
+    links = []
+    for ent in eg.reference.ents:
+        if ent.kb_id_:
+            span = eg.predicted.char_span(ent.start_char, ent.end_char, label=ent.label_, alignment_mode="expand")
+            if span is not None:
+                links.append((span, ent.kb_id_))
+    return links
+
+
+def label_vectors(kb: KB, tok2vec: Model, nlp: Optional[Language], name: str, batch_size: int = 256) -> numpy.ndarray:
+    """Unit vectors of every entity's preferred label (its IRI when it has none), by the
+    token encoder ``tok2vec`` after the pipeline's upstream component (the transformer
+    ``name`` listens to). shape (n_entities, d)."""
+    upstream = None
+    if nlp is not None:
+        upstream = next(
+            (proc for _, proc in nlp.pipeline if name in getattr(proc, "listener_map", {})), None
+        )
+    make_doc = nlp.make_doc if nlp is not None else None
+    vectors = []
+    for begin in range(0, len(kb), batch_size):
+        texts = [kb.label(e) or kb.iri(e) for e in range(begin, min(begin + batch_size, len(kb)))]
+        docs = [make_doc(text) for text in texts]
+        if upstream is not None:
+            docs = list(upstream.pipe(docs))
+        for v in tok2vec.predict(docs):
+            v = tok2vec.ops.to_numpy(v)
+            vectors.append(v.mean(0) if len(v) else numpy.zeros(v.shape[1], "float32"))
+    matrix = numpy.array(vectors, dtype="float32")
+    return matrix / numpy.maximum(numpy.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+
+
+def mention_softmax(scores: numpy.ndarray, owner: numpy.ndarray, n_mentions: int) -> List[numpy.ndarray]:
+    """Per mention, the softmax over its candidates' scores then its NIL score.
+
+    scores: shape (n_c + n_m,) as the model returns them. RETURNS: n_m arrays of n_i + 1.
+    """
+    n_c = len(owner)
+    cand, nil = scores[:n_c], scores[n_c:]
+    out = []
+    bounds = numpy.searchsorted(owner, numpy.arange(n_mentions + 1))
+    for m in range(n_mentions):
+        row = numpy.append(cand[bounds[m] : bounds[m + 1]], nil[m])
+        e = numpy.exp(row - row.max())
+        out.append(e / e.sum())
+    return out
+
+
+def mention_cross_entropy(scores: numpy.ndarray, owner: numpy.ndarray, targets: numpy.ndarray):
+    """Mean over mentions of -log P(target) under ``mention_softmax``; and the gradient.
+
+    targets: per mention, the gold candidate's index, or its number of candidates for NIL.
+    """
+    n_m = len(targets)
+    probs = mention_softmax(scores, owner, n_m)
+    bounds = numpy.searchsorted(owner, numpy.arange(n_m + 1))
+    d_scores = numpy.zeros_like(scores)
+    n_c = len(owner)
+    loss = 0.0
+    for m, (p, target) in enumerate(zip(probs, targets)):
+        loss -= float(numpy.log(p[target] + 1e-9))
+        grad = p.copy()
+        grad[target] -= 1.0
+        d_scores[bounds[m] : bounds[m + 1]] = grad[:-1] / n_m
+        d_scores[n_c + m] = grad[-1] / n_m
+    return loss / n_m, d_scores
+
+
+# -- scoring ------------------------------------------------------------------------------
+
+
+def link_keys(doc: Doc) -> Dict[Tuple[int, int], str]:
+    """(start_char, end_char) → IRI of every linked entity; a NIL link's IRI is "NIL"
+    (``doc._.kgx_links`` says which links are NIL; gold Docs mark them the same way)."""
+    nil = {(r["start"], r["end"]) for r in doc._.get(LINKS) if r.get("nil")}
+    keys = {}
+    for ent in doc.ents:
+        if ent.kb_id_:
+            is_nil = (ent.start, ent.end) in nil
+            keys[(ent.start_char, ent.end_char)] = "NIL" if is_nil else ent.kb_id_
+    return keys
+
+
+def linker_score(examples: Iterable[Example], **kwargs) -> Dict[str, Any]:
+    """``el_micro_p/r/f``: (span, IRI) pairs, NIL matching NIL; ``el_accuracy``: the share of
+    gold links whose span was predicted that got the right IRI (or NIL)."""
+    tp = fp = fn = right = seen = 0
+    for eg in examples:
+        gold, pred = link_keys(eg.reference), link_keys(eg.predicted)
+        tp += len(set(gold.items()) & set(pred.items()))
+        fp += len(set(pred.items()) - set(gold.items()))
+        fn += len(set(gold.items()) - set(pred.items()))
+        for span, iri in gold.items():
+            if span in pred:
+                seen += 1
+                right += pred[span] == iri
+    micro = prf(tp, fp, fn)
+    return {
+        "el_micro_p": micro["p"], "el_micro_r": micro["r"], "el_micro_f": micro["f"],
+        "el_accuracy": right / seen if seen else 0.0,
+    }
+
+
+@registry.scorers("kgx.linker_scorer.v1")
+def make_linker_scorer() -> Callable:
+    return linker_score

@@ -1,0 +1,148 @@
+"""What the linker knows about the KG: the KB, its KGE model, and the vectors it derives.
+
+``LinkingGraph`` puts the KB (entities, aliases, types) and a KGE model trained on the
+same graph side by side: KB entity ids map to KGE rows, and pairs of KB entities get a
+plausibility score from the KGE (the best relation, either direction), standardised so
+that random entity pairs score about N(0, 1).
+"""
+
+import json
+from pathlib import Path
+from typing import Optional, Union
+
+import numpy
+import torch
+
+from ..errors import KgxInputError
+from ..io import atomic_write, read_text
+from ..kb import KB
+from ..kge import KGEModel
+
+META_FILE = "linking_graph.json"
+TEXT_VECTORS_FILE = "text_vectors.npy"
+# Pairs scored per chunk × relations × embedding width, so memory stays bounded.
+CHUNK_ELEMENTS = 2**23
+
+
+class LinkingGraph:
+    """The KB, optionally its KGE model, and the label vectors of its entities.
+
+    kb: the KB the linker's candidates come from.
+    kge: a KGE model whose entity labels are KB IRIs (trained on the KB's graph), or None.
+    text_vectors: per KB entity, the unit encoder vector of its preferred label, shape
+        (n_entities, d_t); or None.
+    plausibility_stats: mean and standard deviation of the raw plausibility of random
+        entity pairs (set by ``fit_plausibility``).
+    """
+
+    def __init__(
+        self,
+        kb: KB,
+        kge: Optional[KGEModel] = None,
+        text_vectors: Optional[numpy.ndarray] = None,
+        plausibility_stats=(0.0, 1.0),
+    ):
+        self.kb = kb
+        self.kge = kge
+        self.text_vectors = text_vectors
+        self.plausibility_stats = tuple(plausibility_stats)
+        self.kge_rows = numpy.full(len(kb), -1, dtype="int64")
+        self.kge_vectors = numpy.zeros((len(kb), 0), dtype="float32")
+        if kge is not None:
+            for i, iri in enumerate(kge.factory.entities):
+                entity = kb.entity_id(iri)
+                if entity is not None:
+                    self.kge_rows[entity] = i
+            weights = kge.entity_embeddings.detach().numpy()
+            found = self.kge_rows >= 0
+            if not found.any():
+                raise KgxInputError(Path("."), "the KGE model shares no entity IRI with the KB: was it trained on the KB's graph?")
+            self.kge_vectors = numpy.zeros((len(kb), weights.shape[1]), dtype="float32")
+            self.kge_vectors[found] = _unit(weights[self.kge_rows[found]])
+
+    @property
+    def kge_width(self) -> int:
+        return self.kge_vectors.shape[1]
+
+    @property
+    def text_width(self) -> int:
+        return 0 if self.text_vectors is None else self.text_vectors.shape[1]
+
+    def raw_plausibility(self, heads: numpy.ndarray, tails: numpy.ndarray) -> numpy.ndarray:
+        """max over relations r and both directions of the KGE score of (h, r, t) / (t, r, h).
+
+        heads, tails: KB entity ids, shape (n,). RETURNS: shape (n,); NaN where either
+        entity has no KGE vector.
+        """
+        out = numpy.full(len(heads), numpy.nan, dtype="float32")
+        if self.kge is None or not len(heads):
+            return out
+        h_rows, t_rows = self.kge_rows[heads], self.kge_rows[tails]
+        known = numpy.flatnonzero((h_rows >= 0) & (t_rows >= 0))
+        if not len(known):
+            return out
+        model = self.kge
+        n_relations = model.relation_embeddings.shape[0]
+        relations = torch.arange(n_relations)
+        chunk = max(1, CHUNK_ELEMENTS // (n_relations * model.entity_embeddings.shape[1]))
+        with torch.no_grad():
+            for begin in range(0, len(known), chunk):
+                rows = known[begin : begin + chunk]
+                h = torch.from_numpy(h_rows[rows])[:, None]
+                t = torch.from_numpy(t_rows[rows])[:, None]
+                forward = model.score(h, relations[None, :], t).max(1).values
+                backward = model.score(t, relations[None, :], h).max(1).values
+                out[rows] = torch.maximum(forward, backward).numpy()
+        return out
+
+    def plausibility(self, heads: numpy.ndarray, tails: numpy.ndarray) -> numpy.ndarray:
+        """``raw_plausibility`` standardised by the random-pair statistics and clipped to
+        [-3, 6]; 0 where unknown. shape (n,)."""
+        mean, std = self.plausibility_stats
+        z = (self.raw_plausibility(heads, tails) - mean) / std
+        return numpy.clip(numpy.nan_to_num(z, nan=0.0), -3.0, 6.0).astype("float32")
+
+    def fit_plausibility(self, n_pairs: int = 2000, seed: int = 0) -> None:
+        """Set ``plausibility_stats`` from random pairs of entities that have KGE vectors."""
+        with_vectors = numpy.flatnonzero(self.kge_rows >= 0)
+        if self.kge is None or len(with_vectors) < 2:
+            return
+        rng = numpy.random.default_rng(seed)
+        heads, tails = rng.choice(with_vectors, size=(2, n_pairs))
+        raw = self.raw_plausibility(heads, tails)
+        self.plausibility_stats = (float(raw.mean()), float(raw.std()) or 1.0)
+
+    def to_disk(self, path: Union[str, Path]) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        self.kb.to_disk(path / "kb")
+        if self.kge is not None:
+            self.kge.to_disk(path / "kge")
+        if self.text_vectors is not None:
+            with atomic_write(path / TEXT_VECTORS_FILE) as f:
+                numpy.save(f, self.text_vectors)
+        meta = {
+            "kge": self.kge is not None,
+            "text_vectors": self.text_vectors is not None,
+            "plausibility_stats": list(self.plausibility_stats),
+        }
+        with atomic_write(path / META_FILE, "w") as f:
+            json.dump(meta, f)
+
+    @classmethod
+    def from_disk(cls, path: Union[str, Path]) -> "LinkingGraph":
+        path = Path(path)
+        if not (path / META_FILE).is_file():
+            raise KgxInputError(path, f"not a saved linking graph (no {META_FILE})")
+        meta = json.loads(read_text(path / META_FILE))
+        return cls(
+            KB.from_disk(path / "kb"),
+            KGEModel.from_disk(path / "kge") if meta["kge"] else None,
+            numpy.load(path / TEXT_VECTORS_FILE) if meta["text_vectors"] else None,
+            meta["plausibility_stats"],
+        )
+
+
+def _unit(x: numpy.ndarray) -> numpy.ndarray:
+    norms = numpy.linalg.norm(x, axis=1, keepdims=True)
+    return (x / numpy.maximum(norms, 1e-12)).astype("float32")

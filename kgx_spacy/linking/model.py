@@ -1,0 +1,173 @@
+"""Candidate scorer for ``kgx_entity_linker``: mention context, KB features, KGE coherence.
+
+Per candidate entity c of a mention m (h_m: the mention's context vector)::
+
+    local(m, c) = w · f(m, c)  +  (P h_m) · k_c  +  (Q h_m) · t_c
+    score(m, c) = local(m, c)  +  w_coh · coherence(m, c)
+    score(m, NIL) = b_nil
+
+f: the component's candidate features (alias similarity, prior, type agreement, …);
+k_c: the entity's unit-length KGE vector (the context projected into the KGE space);
+t_c: the unit-length encoder vector of the entity's label (spaCy's entity_linker's
+"context similarity"); coherence: how plausible, by the KGE, the candidate is beside the
+likely links of the document's other mentions (weights from the local scores' softmax,
+held constant in the backward pass).
+"""
+
+from dataclasses import dataclass
+from typing import List, Optional, Tuple
+
+import numpy
+from spacy.tokens import Doc
+from spacy.util import registry
+from thinc.api import Model
+from thinc.types import Floats1d, Floats2d
+
+N_FEATURES = 9
+
+
+@dataclass
+class CandidateBatch:
+    """The candidates of a batch's mentions, flat.
+
+    mentions: shape (n_m, 3): doc index, start token, end token (exclusive).
+    owner: shape (n_c,): the mention (row of ``mentions``) each candidate belongs to.
+    features: shape (n_c, N_FEATURES), float32.
+    kge: shape (n_c, d_k): unit KGE vectors (zeros: no KGE vector, or KGE off).
+    text: shape (n_c, d_t): unit label vectors (zeros: none, or off).
+    coherence: shape (n_c, n_c): KGE plausibility (standardised) of candidate pairs of
+        different mentions of one Doc; 0 elsewhere.
+    """
+
+    mentions: numpy.ndarray
+    owner: numpy.ndarray
+    features: numpy.ndarray
+    kge: numpy.ndarray
+    text: numpy.ndarray
+    coherence: numpy.ndarray
+
+
+LinkerInput = Tuple[List[Doc], CandidateBatch]
+
+
+@registry.architectures("kgx.EntityLinker.v1")
+def build_entity_linker(tok2vec: Model[List[Doc], List[Floats2d]]) -> Model[LinkerInput, Floats1d]:
+    """Scores of every candidate and of NIL for every mention.
+
+    tok2vec: token encoder, usually a TransformerListener on the shared ``transformer``.
+    RETURNS: shape (n_c + n_m,): the candidates' scores, then each mention's NIL score.
+    Dims ``nK`` (KGE width) and ``nT`` (label-vector width) are set by the component.
+    """
+    return Model(
+        "entity_linker",
+        _forward,
+        init=_init,
+        layers=[tok2vec],
+        refs={"tok2vec": tok2vec},
+        dims={"nI": None, "nK": None, "nT": None},
+        params={"P": None, "Q": None, "w": None, "w_coh": None, "b_nil": None},
+    )
+
+
+def _init(model: Model, X: Optional[LinkerInput] = None, Y=None) -> None:
+    tok2vec = model.layers[0]
+    if X is not None:
+        docs = X[0]
+        tok2vec.initialize(X=docs)
+        width = tok2vec.predict(docs[:1])[0].shape[1]
+        model.set_dim("nI", 2 * width)
+    ops = model.ops
+    # Zeros: every candidate and NIL start equally likely; the data moves them.
+    model.set_param("P", ops.alloc2f(model.get_dim("nK"), model.get_dim("nI")))
+    model.set_param("Q", ops.alloc2f(model.get_dim("nT"), model.get_dim("nI")))
+    model.set_param("w", ops.alloc1f(N_FEATURES))
+    model.set_param("w_coh", ops.alloc1f(1))
+    model.set_param("b_nil", ops.alloc1f(1))
+
+
+def _forward(model: Model, X: LinkerInput, is_train: bool):
+    docs, batch = X
+    tok2vec = model.layers[0]
+    vectors, backprop_tok2vec = tok2vec(docs, is_train)
+    vectors = [model.ops.to_numpy(v) for v in vectors]
+    h, mention_rows = _mention_vectors(vectors, batch.mentions)
+    P, Q = (model.ops.to_numpy(model.get_param(name)) for name in ("P", "Q"))
+    w = model.ops.to_numpy(model.get_param("w"))
+    w_coh = float(model.get_param("w_coh")[0])
+    b_nil = float(model.get_param("b_nil")[0])
+    q_k, q_t = h @ P.T, h @ Q.T
+    owner = batch.owner
+    local = batch.features @ w + (q_k[owner] * batch.kge).sum(1) + (q_t[owner] * batch.text).sum(1)
+    n_m = len(batch.mentions)
+    nil = numpy.full((n_m,), b_nil, dtype="float32")
+    coherence = coherence_features(local, nil, owner, batch.coherence)
+    scores = numpy.concatenate([local + w_coh * coherence, nil]).astype("float32")
+
+    def backprop(d_scores: Floats1d) -> List[Doc]:
+        d_scores = model.ops.to_numpy(d_scores)
+        d_cand, d_nil = d_scores[: len(owner)], d_scores[len(owner) :]
+        d_q_k = numpy.zeros_like(q_k)
+        d_q_t = numpy.zeros_like(q_t)
+        numpy.add.at(d_q_k, owner, d_cand[:, None] * batch.kge)
+        numpy.add.at(d_q_t, owner, d_cand[:, None] * batch.text)
+        grads = {
+            "P": d_q_k.T @ h,
+            "Q": d_q_t.T @ h,
+            "w": batch.features.T @ d_cand,
+            "w_coh": numpy.array([d_cand @ coherence]),
+            "b_nil": numpy.array([d_nil.sum()]),
+        }
+        for name, grad in grads.items():
+            model.inc_grad(name, model.ops.asarray(grad.astype("float32")))
+        d_h = d_q_k @ P + d_q_t @ Q
+        d_vectors = _backprop_mention_vectors(d_h, vectors, mention_rows)
+        return backprop_tok2vec([model.ops.asarray2f(d) for d in d_vectors])
+
+    return model.ops.asarray1f(scores), backprop
+
+
+def coherence_features(local: numpy.ndarray, nil: numpy.ndarray, owner: numpy.ndarray, plausibility: numpy.ndarray) -> numpy.ndarray:
+    """Per candidate: the best, over the Doc's other mentions, of its expected KGE
+    plausibility with that mention's link, weighted by that mention's softmax over its
+    candidates and NIL (NIL adds nothing); 0 for a mention alone in its Doc.
+
+    local: shape (n_c,); nil: shape (n_m,); owner: shape (n_c,); plausibility: (n_c, n_c).
+    RETURNS: shape (n_c,).
+    """
+    n_c, n_m = len(local), len(nil)
+    if not n_c:
+        return numpy.zeros((0,), dtype="float32")
+    top = nil.copy()
+    numpy.maximum.at(top, owner, local)
+    exp = numpy.exp(local - top[owner])
+    total = numpy.exp(nil - top)
+    numpy.add.at(total, owner, exp)
+    probs = exp / total[owner]
+    one_hot = numpy.zeros((n_c, n_m), dtype="float32")
+    one_hot[numpy.arange(n_c), owner] = 1.0
+    expected = (plausibility * probs[None, :]) @ one_hot  # (n_c, n_m)
+    partners = (numpy.abs(plausibility) > 0) @ one_hot > 0  # mentions it is compared with
+    expected = numpy.where(partners, expected, -numpy.inf)
+    best = expected.max(1)
+    return numpy.where(numpy.isfinite(best), best, 0.0).astype("float32")
+
+
+def _mention_vectors(vectors: List[numpy.ndarray], mentions: numpy.ndarray):
+    """Per mention, [mean of its tokens; mean of its Doc's tokens]: shape (n_m, 2d)."""
+    width = vectors[0].shape[1] if vectors else 0
+    h = numpy.zeros((len(mentions), 2 * width), dtype="float32")
+    doc_means = [v.mean(0) if len(v) else numpy.zeros((width,), "float32") for v in vectors]
+    for i, (d, start, end) in enumerate(mentions.tolist()):
+        h[i, :width] = vectors[d][start:end].mean(0)
+        h[i, width:] = doc_means[d]
+    return h, mentions
+
+
+def _backprop_mention_vectors(d_h: numpy.ndarray, vectors: List[numpy.ndarray], mentions: numpy.ndarray):
+    d_vectors = [numpy.zeros_like(v) for v in vectors]
+    width = d_h.shape[1] // 2
+    for i, (d, start, end) in enumerate(mentions.tolist()):
+        d_vectors[d][start:end] += d_h[i, :width] / (end - start)
+        if len(vectors[d]):
+            d_vectors[d] += d_h[i, width:] / len(vectors[d])
+    return d_vectors

@@ -1,0 +1,195 @@
+"""kgx_entity_linker: overfit, NIL, save/load, batch vs single, coherence, text-only mode."""
+
+import numpy
+import pytest
+import spacy
+from spacy.training import Example
+
+from kgx_spacy.kb import build_kb
+from kgx_spacy.kge import KGEModel, TrainingConfig, TriplesFactory, read_triples, train as train_kge
+from kgx_spacy.linking.component import linker_score, mention_cross_entropy, mention_softmax
+from kgx_spacy.linking.model import coherence_features
+
+TURTLE = """\
+@prefix ex: <http://example.org/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+ex:Paris a ex:City ; rdfs:label "Paris" ; ex:capitalOf ex:France .
+ex:ParisTexas a ex:City ; rdfs:label "Paris" ; ex:locatedIn ex:Texas .
+ex:ParisHilton a ex:Person ; rdfs:label "Paris Hilton" , "Paris" ; ex:bornIn ex:NewYork .
+ex:France a ex:Country ; rdfs:label "France" .
+ex:Texas a ex:State ; rdfs:label "Texas" ; ex:partOf ex:USA .
+ex:NewYork a ex:City ; rdfs:label "New York" ; ex:partOf ex:USA .
+ex:USA a ex:Country ; rdfs:label "United States" .
+ex:Lyon a ex:City ; rdfs:label "Lyon" ; ex:locatedIn ex:France .
+"""
+EX = "http://example.org/"
+
+# text, entities: (char start, end, label, gold IRI)
+TRAIN_DATA = [
+    ("paris is the capital of france .", [(0, 5, "LOC", "Paris"), (24, 30, "LOC", "France")]),
+    ("paris is a small town in texas .", [(0, 5, "LOC", "ParisTexas"), (25, 30, "LOC", "Texas")]),
+    ("paris hilton was born in new york .", [(0, 12, "PER", "ParisHilton"), (25, 33, "LOC", "NewYork")]),
+    ("lyon lies in france .", [(0, 4, "LOC", "Lyon"), (13, 19, "LOC", "France")]),
+    ("zorblax visited texas .", [(0, 7, "PER", "Zorblax"), (16, 21, "LOC", "Texas")]),
+]
+
+
+@pytest.fixture(scope="module")
+def kb_and_kge(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("linking")
+    ttl = folder / "kg.ttl"
+    ttl.write_text(TURTLE, encoding="utf-8")
+    build_kb([ttl]).to_disk(folder / "kb")
+    triples = read_triples(ttl)
+    factory = TriplesFactory.from_triples(triples)
+    model = KGEModel("distmult", factory, dim=16, init_scale=0.1)
+    train_kge(model, factory.map(triples), TrainingConfig(epochs=200, batch_size=16, lr=0.5))
+    model.to_disk(folder / "kge")
+    return str(folder / "kb"), str(folder / "kge")
+
+
+def make_examples(nlp):
+    examples = []
+    for text, ents in TRAIN_DATA:
+        reference = nlp.make_doc(text)
+        reference.ents = [reference.char_span(s, e, label=label, kb_id=EX + iri) for s, e, label, iri in ents]
+        examples.append(Example(nlp.make_doc(text), reference))
+    return examples
+
+
+def add_ruler(nlp):
+    ruler = nlp.add_pipe("entity_ruler", first=True)
+    patterns = {(label, text[s:e]) for text, ents in TRAIN_DATA for s, e, label, _ in ents}
+    ruler.add_patterns([{"label": label, "pattern": phrase} for label, phrase in sorted(patterns)])
+
+
+def train(blank_with_transformer, kb_and_kge, **config):
+    nlp = blank_with_transformer()
+    nlp.add_pipe("kgx_entity_linker", config=config)
+    kb, kge = kb_and_kge
+    nlp.config["initialize"]["components"]["kgx_entity_linker"] = {"kb": kb, "kge": kge}
+    examples = make_examples(nlp)
+    optimizer = nlp.initialize(get_examples=lambda: examples)
+    optimizer.learn_rate = 1e-3
+    for _ in range(80):
+        nlp.update(examples, sgd=optimizer)
+    add_ruler(nlp)
+    return nlp
+
+
+@pytest.fixture(scope="module")
+def trained(blank_with_transformer, kb_and_kge):
+    return train(blank_with_transformer, kb_and_kge)
+
+
+def links(doc):
+    return [(doc[r["start"] : r["end"]].text, r["iri"], r["nil"]) for r in doc._.kgx_links]
+
+
+def expected_links(text, ents):
+    out = []
+    for s, e, _, iri in ents:
+        nil = iri == "Zorblax"
+        out.append((text[s:e], None if nil else EX + iri, nil))
+    return out
+
+
+def test_overfit_then_predict_with_nil(trained):
+    for text, ents in TRAIN_DATA:
+        doc = trained(text)
+        got = [(t, None if nil else iri, nil) for t, iri, nil in links(doc)]
+        assert got == expected_links(text, ents)
+        assert [e.kb_id_ for e in doc.ents] == [r["iri"] for r in doc._.kgx_links]
+        assert all(0.0 < r["score"] <= 1.0 for r in doc._.kgx_links)
+
+
+def test_nil_iri_is_minted_deterministically(trained):
+    first = trained("zorblax visited texas .")._.kgx_links[0]
+    again = trained("yesterday zorblax visited texas .")._.kgx_links[0]
+    assert first["nil"] and again["nil"]
+    assert first["iri"] == again["iri"] == "http://example.org/kgx/entity/PER/zorblax"
+
+
+def test_save_load_identical(trained, tmp_path):
+    texts = [t for t, _ in TRAIN_DATA]
+    trained.to_disk(tmp_path / "nlp")
+    loaded = spacy.load(tmp_path / "nlp")
+    for a, b in zip(trained.pipe(texts), loaded.pipe(texts)):
+        assert links(a) == links(b)
+        assert numpy.allclose([r["score"] for r in a._.kgx_links], [r["score"] for r in b._.kgx_links], atol=1e-6)
+
+
+def test_batch_equals_single(trained):
+    texts = [t for t, _ in TRAIN_DATA] * 2
+    batched = [d._.kgx_links for d in trained.pipe(texts, batch_size=4)]
+    single = [trained(t)._.kgx_links for t in texts]
+    assert [[(r["iri"], round(r["score"], 5)) for r in d] for d in batched] == [[(r["iri"], round(r["score"], 5)) for r in d] for d in single]
+
+
+def test_no_entities_no_links(trained):
+    doc = trained("nothing to see .")
+    assert doc._.kgx_links == [] and not doc.ents
+
+
+def test_typo_mention_still_finds_its_candidate(trained):
+    linker = trained.get_pipe("kgx_entity_linker")
+    doc = trained.make_doc("lyonn is nice")
+    mention = linker.mentions([doc[0:1]])[0]
+    assert EX + "Lyon" in [c.iri for c in mention.candidates]
+
+
+def test_kge_coherence_separates_the_two_parises(trained):
+    """The KGE finds (Paris, capitalOf, France) plausible and (Paris, ?, Texas) not."""
+    graph = trained.get_pipe("kgx_entity_linker").graph
+    kb = graph.kb
+    ids = {name: kb.entity_id(EX + name) for name in ("Paris", "ParisTexas", "France", "Texas")}
+    p = graph.plausibility(
+        numpy.array([ids["Paris"], ids["ParisTexas"]]), numpy.array([ids["France"], ids["France"]])
+    )
+    assert p[0] > p[1]
+
+
+def test_text_only_linker_trains_without_kge(blank_with_transformer, kb_and_kge):
+    nlp = train(blank_with_transformer, (kb_and_kge[0], None), use_kge=False)
+    linker = nlp.get_pipe("kgx_entity_linker")
+    assert linker.graph.kge is None
+    scores = nlp.evaluate(make_examples(nlp))
+    assert scores["el_micro_f"] > 0.0
+
+
+def test_softmax_and_loss_gradient():
+    scores = numpy.array([1.0, 2.0, 0.5, 0.0, -1.0], dtype="float32")  # 3 candidates, 2 NIL
+    owner = numpy.array([0, 0, 1])
+    probs = mention_softmax(scores, owner, 2)
+    assert [len(p) for p in probs] == [3, 2]
+    assert all(abs(p.sum() - 1) < 1e-6 for p in probs)
+    loss, grad = mention_cross_entropy(scores, owner, numpy.array([1, 1]))  # 2nd cand, NIL
+    eps = 1e-3
+    for i in range(len(scores)):
+        bumped = scores.copy()
+        bumped[i] += eps
+        numeric = (mention_cross_entropy(bumped, owner, numpy.array([1, 1]))[0] - loss) / eps
+        assert abs(numeric - grad[i]) < 1e-2
+
+
+def test_coherence_uses_the_other_mentions_likely_links():
+    # mention 0: candidates 0, 1; mention 1: candidate 2 (sure). 0 fits 2, 1 does not.
+    local = numpy.array([0.0, 0.0, 5.0], dtype="float32")
+    nil = numpy.array([-10.0, -10.0], dtype="float32")
+    owner = numpy.array([0, 0, 1])
+    plausibility = numpy.zeros((3, 3), dtype="float32")
+    plausibility[0, 2], plausibility[1, 2] = 3.0, -1.0
+    coherence = coherence_features(local, nil, owner, plausibility)
+    assert coherence[0] > 2.9 and coherence[1] < -0.9 and coherence[2] == 0.0
+
+
+def test_scorer_counts_nil_as_a_match(blank_with_transformer):
+    nlp = spacy.blank("en")
+    gold = nlp.make_doc("zorblax visited texas")
+    gold.ents = [gold.char_span(0, 7, "PER", kb_id=EX + "Zorblax"), gold.char_span(16, 21, "LOC", kb_id=EX + "Texas")]
+    gold._.kgx_links = [{"start": 0, "end": 1, "iri": EX + "Zorblax", "score": 1.0, "nil": True}]
+    pred = nlp.make_doc("zorblax visited texas")
+    pred.ents = [pred.char_span(0, 7, "PER", kb_id="http://x/minted"), pred.char_span(16, 21, "LOC", kb_id=EX + "Paris")]
+    pred._.kgx_links = [{"start": 0, "end": 1, "iri": "http://x/minted", "score": 0.9, "nil": True}]
+    scores = linker_score([Example(pred, gold)])
+    assert scores["el_accuracy"] == 0.5 and scores["el_micro_f"] == 0.5
