@@ -140,3 +140,63 @@ def _argument(
     if span is None:
         report.dropped["facts.no_token"] += 1
     return span
+
+
+# -- the official evaluator's text-span rule ----------------------------------------------
+
+Fact = Tuple[str, Tuple[int, int], Tuple[int, int]]
+
+
+def doc_facts(doc: Doc) -> List[Fact]:
+    """(property, subject characters, object characters) of every relation and attribute,
+    limited to the properties the Doc is annotated for when it says."""
+    facts = []
+    for records, first, second, key in ((RELATIONS, "head", "tail", "label"), (ATTRIBUTES, "entity", "value", "attribute")):
+        for record in doc._.get(records):
+            subject, obj = doc[slice(*record[first])], doc[slice(*record[second])]
+            facts.append((record[key], (subject.start_char, subject.end_char), (obj.start_char, obj.end_char)))
+    labels = doc._.get(ANNOTATED_LABELS)
+    return [f for f in facts if f[0] in labels] if labels else facts
+
+
+def _overlap(a: Tuple[int, int], b: Tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def span_overlap_score(pairs) -> Dict[str, object]:
+    """KnowledgeNet's ``span_overlap`` evaluation of (predicted Doc, gold Doc) pairs.
+
+    A predicted fact matches a gold fact of the same passage when the property is the same
+    and both the subject and the object character spans overlap. Precision counts the
+    predicted facts that match some gold fact; recall the gold facts some prediction
+    matches. Only the properties the gold passage is annotated for are scored.
+    RETURNS: text_p, text_r, text_f1 and text_f1_per_property.
+    """
+    counts: Dict[str, List[int]] = {}  # property → [matched predictions, predictions, matched gold, gold]
+    for predicted, gold in pairs:
+        labels = gold._.get(ANNOTATED_LABELS)
+        pred_facts = [f for f in doc_facts(predicted) if not labels or f[0] in labels]
+        gold_facts = doc_facts(gold)
+
+        def same(a: Fact, b: Fact) -> bool:
+            return a[0] == b[0] and _overlap(a[1], b[1]) and _overlap(a[2], b[2])
+
+        for fact in pred_facts:
+            c = counts.setdefault(fact[0], [0, 0, 0, 0])
+            c[0] += any(same(fact, g) for g in gold_facts)
+            c[1] += 1
+        for fact in gold_facts:
+            c = counts.setdefault(fact[0], [0, 0, 0, 0])
+            c[2] += any(same(p, fact) for p in pred_facts)
+            c[3] += 1
+
+    def scores(c: List[int]) -> Dict[str, float]:
+        p = c[0] / c[1] if c[1] else 0.0
+        r = c[2] / c[3] if c[3] else 0.0
+        return {"p": p, "r": r, "f": 2 * p * r / (p + r) if p + r else 0.0}
+
+    total = scores([sum(c[i] for c in counts.values()) for i in range(4)])
+    return {
+        "text_p": total["p"], "text_r": total["r"], "text_f1": total["f"],
+        "text_f1_per_property": {prop: scores(c)["f"] for prop, c in sorted(counts.items())},
+    }
