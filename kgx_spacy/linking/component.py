@@ -28,6 +28,9 @@ DEFAULT_LINKER_MODEL = default_model(
 """
 )
 GRAPH_FOLDER = "graph"
+# The feature weights, coherence weight and NIL bias: a handful of scales that must travel
+# far from zero, unlike the projections P and Q (see model.py).
+SCALED_PARAMS = ("w", "w_coh", "b_nil")
 
 
 @Language.factory(
@@ -73,8 +76,9 @@ def make_entity_linker(
     coherence_partners, coherence_candidates: a candidate's coherence is measured against
         the top ``coherence_candidates`` candidates of its ``coherence_partners`` nearest
         mentions, so a Doc with many entities stays linear in their number.
-    lr_scale: the head's learning rate is the optimizer's times this; its few weights are
-        scales, far from where a fine-tuned encoder's learning rate would take them.
+    lr_scale: the learning rate of the head's feature weights, coherence weight and NIL
+        bias is the optimizer's times this: a few scales that must move far from zero,
+        further than an encoder's fine-tuning learning rate would take them.
     nil_base_iri: base of minted IRIs for NIL mentions (as ``kgx_rdf``'s ``base_iri``).
     """
     cfg = {
@@ -245,11 +249,13 @@ class EntityLinker(KgxPipe):
         return len(mention.candidates) if self.graph.kb.entity_id(iri) is None else None
 
     def finish_update(self, sgd) -> None:
-        """The optimizer's step, with the learning rate times ``cfg["lr_scale"]``."""
+        """The optimizer's step; the head's scalar weights (``SCALED_PARAMS``) take it with
+        the learning rate times ``cfg["lr_scale"]``."""
         for node in self.model.walk():
             for name in node.param_names:
                 if node.has_grad(name):
-                    param, _ = sgd((node.id, name), node.get_param(name), node.get_grad(name), lr_scale=self.cfg["lr_scale"])
+                    scale = self.cfg["lr_scale"] if node is self.model and name in SCALED_PARAMS else 1.0
+                    param, _ = sgd((node.id, name), node.get_param(name), node.get_grad(name), lr_scale=scale)
                     node.set_param(name, param)
 
     def initialize(
