@@ -13,10 +13,12 @@ from spacy.tokens import Doc, DocBin
 
 from ..errors import KgxInputError
 from ..io import atomic_write
-from . import conll04, deepke_ae, deepke_re, knowledgenet, webnlg
+from . import conll04, deepke_ae, deepke_re, knowledgenet, webnlg, webnlg_links
 from .common import ConversionReport
 
-DATASETS = {m.NAME: m for m in (conll04, knowledgenet, deepke_ae, deepke_re, webnlg)}
+DATASETS = {
+    m.NAME: m for m in (conll04, knowledgenet, deepke_ae, deepke_re, webnlg, webnlg_links)
+}
 
 _REPO = Path(__file__).resolve().parents[2]
 
@@ -36,7 +38,7 @@ def convert(
     """Convert ``dataset``'s splits into ``output_dir/<split>.spacy`` plus a JSON report.
 
     dataset: one of ``DATASETS`` (``conll04``, ``knowledgenet``, ``deepke-ae``,
-        ``deepke-re``, ``webnlg``).
+        ``deepke-re``, ``webnlg``, ``webnlg-links``).
     splits: split names (default: all of the dataset's splits).
     data: the data folder (default: ``data_dir()``).
     Every split is read in full before its files are written, each atomically: bad input

@@ -1,6 +1,7 @@
 """``kgx_entity_linker``: links ``doc.ents`` to a KB built from RDF, scored with the KG's
 embeddings; mentions it cannot link get a deterministic minted IRI (NIL)."""
 
+import zlib
 from itertools import islice
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
@@ -31,6 +32,7 @@ GRAPH_FOLDER = "graph"
 # The feature weights, coherence weight and NIL bias: a handful of scales that must travel
 # far from zero, unlike the projections P and Q (see model.py).
 SCALED_PARAMS = ("w", "w_coh", "b_nil")
+NIL_IRI = ""  # the target of a mention playing NIL (see ``nil_simulation``)
 
 
 @Language.factory(
@@ -46,6 +48,7 @@ SCALED_PARAMS = ("w", "w_coh", "b_nil")
         "coherence_partners": 4,
         "coherence_candidates": 3,
         "lr_scale": 20.0,
+        "nil_simulation": 0.1,
         "nil_base_iri": DEFAULT_BASE_IRI,
         "scorer": {"@scorers": "kgx.linker_scorer.v1"},
     },
@@ -63,6 +66,7 @@ def make_entity_linker(
     coherence_partners: int,
     coherence_candidates: int,
     lr_scale: float,
+    nil_simulation: float,
     nil_base_iri: str,
     scorer: Optional[Callable],
 ) -> "EntityLinker":
@@ -79,6 +83,10 @@ def make_entity_linker(
     lr_scale: the learning rate of the head's feature weights, coherence weight and NIL
         bias is the optimizer's times this: a few scales that must move far from zero,
         further than an encoder's fine-tuning learning rate would take them.
+    nil_simulation: the share of training mentions whose entity is taken out of their
+        candidates, to be learnt as NIL: a KB that covers all training mentions would
+        otherwise never show the linker what a missing entity looks like. The choice
+        hashes the mention and its text, so it is the same in every epoch and run.
     nil_base_iri: base of minted IRIs for NIL mentions (as ``kgx_rdf``'s ``base_iri``).
     """
     cfg = {
@@ -90,6 +98,7 @@ def make_entity_linker(
         "coherence_partners": coherence_partners,
         "coherence_candidates": coherence_candidates,
         "lr_scale": lr_scale,
+        "nil_simulation": nil_simulation,
         "nil_base_iri": nil_base_iri,
     }
     return EntityLinker(nlp.vocab, model, name, scorer=scorer, cfg=cfg)
@@ -226,6 +235,9 @@ class EntityLinker(KgxPipe):
             doc_mentions = []
             for span, iri in gold_links(eg):
                 mention = self.mentions([span])[0]
+                if simulated_nil(span, self.cfg["nil_simulation"]):
+                    mention.candidates = [c for c in mention.candidates if c.iri != iri]
+                    iri = NIL_IRI
                 target = self._target(mention, iri)
                 if target is not None:
                     doc_mentions.append(mention)
@@ -246,7 +258,9 @@ class EntityLinker(KgxPipe):
         for i, cand in enumerate(mention.candidates):
             if cand.iri == iri:
                 return i
-        return len(mention.candidates) if self.graph.kb.entity_id(iri) is None else None
+        if iri == NIL_IRI or self.graph.kb.entity_id(iri) is None:
+            return len(mention.candidates)
+        return None
 
     def finish_update(self, sgd) -> None:
         """The optimizer's step; the head's scalar weights (``SCALED_PARAMS``) take it with
@@ -321,6 +335,12 @@ class EntityLinker(KgxPipe):
         self.model.set_dim("nK", self.graph.kge_width)
         self.model.set_dim("nT", self.graph.text_width)
         return super().from_disk(path, exclude=exclude)
+
+
+def simulated_nil(span: Span, rate: float) -> bool:
+    """Whether a training mention plays NIL: a hash of its Doc's text and its offsets below ``rate``."""
+    key = f"{span.start_char}:{span.end_char}:{span.doc.text}".encode("utf-8")
+    return zlib.crc32(key) / 2**32 < rate
 
 
 def gold_links(eg: Example) -> List[Tuple[Span, str]]:

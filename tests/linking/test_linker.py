@@ -7,7 +7,7 @@ from spacy.training import Example
 
 from kgx_spacy.kb import build_kb
 from kgx_spacy.kge import KGEModel, TrainingConfig, TriplesFactory, read_triples, train as train_kge
-from kgx_spacy.linking.component import linker_score, mention_cross_entropy, mention_softmax
+from kgx_spacy.linking.component import linker_score, mention_cross_entropy, mention_softmax, simulated_nil
 from kgx_spacy.linking.model import coherence_features
 
 TURTLE = """\
@@ -64,8 +64,9 @@ def add_ruler(nlp):
 
 
 def train(blank_with_transformer, kb_and_kge, **config):
+    """The linker overfit on TRAIN_DATA (no simulated NIL: every mention keeps its entity)."""
     nlp = blank_with_transformer()
-    nlp.add_pipe("kgx_entity_linker", config=config)
+    nlp.add_pipe("kgx_entity_linker", config={"nil_simulation": 0.0, **config})
     kb, kge = kb_and_kge
     nlp.config["initialize"]["components"]["kgx_entity_linker"] = {"kb": kb, "kge": kge}
     examples = make_examples(nlp)
@@ -193,3 +194,12 @@ def test_scorer_counts_nil_as_a_match(blank_with_transformer):
     pred._.kgx_links = [{"start": 0, "end": 1, "iri": "http://x/minted", "score": 0.9, "nil": True}]
     scores = linker_score([Example(pred, gold)])
     assert scores["el_accuracy"] == 0.5 and scores["el_micro_f"] == 0.5
+
+
+def test_simulated_nil_is_deterministic_and_near_its_rate():
+    nlp = spacy.blank("en")
+    spans = [nlp.make_doc(f"mention number {i} here")[2:3] for i in range(2000)]
+    chosen = [simulated_nil(span, 0.1) for span in spans]
+    assert chosen == [simulated_nil(span, 0.1) for span in spans]
+    assert 0.07 < sum(chosen) / len(chosen) < 0.13
+    assert not any(simulated_nil(span, 0.0) for span in spans)
