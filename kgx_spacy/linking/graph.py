@@ -99,7 +99,8 @@ class LinkingGraph:
         """``raw_plausibility`` standardised by the random-pair statistics and clipped to
         [-3, 6]; 0 where unknown. shape (n,)."""
         mean, std = self.plausibility_stats
-        z = (self.raw_plausibility(heads, tails) - mean) / std
+        pairs, inverse = numpy.unique(numpy.stack([heads, tails], 1).reshape(-1, 2), axis=0, return_inverse=True)
+        z = (self.raw_plausibility(pairs[:, 0], pairs[:, 1])[inverse.reshape(-1)] - mean) / std
         return numpy.clip(numpy.nan_to_num(z, nan=0.0), -3.0, 6.0).astype("float32")
 
     def fit_plausibility(self, n_pairs: int = 2000, seed: int = 0) -> None:
