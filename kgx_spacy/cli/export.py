@@ -100,25 +100,98 @@ def export(
 
     RETURNS: what was written, and the target's name (file, store folder or write URL).
     """
-    if sum(map(bool, (output or fmt, store, endpoint))) > 1:
-        raise KgxInputError("kgx export", "choose one target: --output, --store or --endpoint")
-    if (output or fmt) and resume:
+    target = Target(
+        output, fmt, store, endpoint, protocol, update_url, user, password, timeout,
+        command="kgx export",
+    )
+    if target.output and resume:
         raise KgxInputError("--resume", "applies to --store and --endpoint only")
-    if fmt and output is None:
-        raise KgxInputError("--format", "needs --output FILE")
     mapping = export_mapping(gold, base_iri)
     docs = read_docbins(inputs, lang)
-    if output:
-        return write_file(docs, output, file_format(output, fmt), mapping), str(output)
-    if endpoint:
-        client = SparqlEndpoint(endpoint, update_url, user, password, timeout=timeout)
-        checkpoint = Progress(progress or DEFAULT_PROGRESS, f"{protocol} {client.update_url}", resume)
-        stats = write_endpoint(docs, client, mapping, protocol, batch_size, checkpoint)
-        return stats, client.update_url
-    target = Path(store or DEFAULT_STORE)
-    progress = progress or target.with_name(target.name + ".progress.jsonl")
-    checkpoint = Progress(progress, f"store {target.resolve()}", resume)
-    return write_store(docs, target, mapping, batch_size, checkpoint), str(target)
+    checkpoint = target.checkpoint(progress, resume)
+    return target.write(docs, mapping, batch_size, checkpoint), target.name
+
+
+class Target:
+    """Where Docs go: one RDF file, the embedded Oxigraph store or a SPARQL endpoint.
+
+    The target options of ``kgx export`` and ``kgx extract``; the constructor only checks
+    them (raising KgxInputError) and creates nothing. With none of output, fmt and
+    endpoint, the target is the store ``store`` (default ./kgx-store).
+    command: names the command in the error for conflicting options.
+    default_progress: the progress file for an endpoint when none is given (a store's is
+        STORE.progress.jsonl beside it).
+    """
+
+    def __init__(
+        self,
+        output: Optional[Path] = None,
+        fmt: Optional[str] = None,
+        store: Optional[Path] = None,
+        endpoint: Optional[str] = None,
+        protocol: str = "update",
+        update_url: Optional[str] = None,
+        user: Optional[str] = None,
+        password: Optional[str] = None,
+        timeout: float = 30.0,
+        command: str = "kgx export",
+        default_progress: Path = DEFAULT_PROGRESS,
+    ):
+        if sum(map(bool, (output or fmt, store, endpoint))) > 1:
+            raise KgxInputError(command, "choose one target: --output, --store or --endpoint")
+        if fmt and output is None:
+            raise KgxInputError("--format", "needs --output FILE")
+        self.output = Path(output) if output else None
+        self.format = file_format(output, fmt) if output else None
+        self.client = self.store = None
+        self.protocol = protocol
+        self.default_progress = Path(default_progress)
+        if self.output:
+            self.name = str(output)
+        elif endpoint:
+            self.client = SparqlEndpoint(endpoint, update_url, user, password, timeout=timeout)
+            self.name = self.client.update_url
+        else:
+            self.store = Path(store or DEFAULT_STORE)
+            self.name = str(self.store)
+
+    def progress_path(self, path: Optional[Path] = None) -> Optional[Path]:
+        """``path``, else the default progress file of a store or endpoint; None for a file."""
+        if self.output:
+            return None
+        if self.client:
+            return Path(path or self.default_progress)
+        return Path(path or self.store.with_name(self.store.name + ".progress.jsonl"))
+
+    def checkpoint(
+        self, path: Optional[Path] = None, resume: bool = False, run: Optional[str] = None
+    ) -> Optional[Progress]:
+        """The progress file of a store or endpoint (None for a file), opened or started.
+
+        run: added to the target in the file's header, so that ``--resume`` refuses a
+            progress file written by a different kind of run.
+        """
+        if self.output:
+            return None
+        if self.client:
+            key = f"{self.protocol} {self.client.update_url}"
+        else:
+            key = f"store {self.store.resolve()}"
+        return Progress(self.progress_path(path), f"{key} {run}" if run else key, resume)
+
+    def write(
+        self,
+        docs: Iterable[Doc],
+        mapping: Optional[RDFMapping] = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        checkpoint: Optional[Progress] = None,
+    ) -> ExportStats:
+        """Write the Docs (lazily consumed) with the file, store or endpoint writer."""
+        if self.output:
+            return write_file(docs, self.output, self.format, mapping)
+        if self.client:
+            return write_endpoint(docs, self.client, mapping, self.protocol, batch_size, checkpoint)
+        return write_store(docs, self.store, mapping, batch_size, checkpoint)
 
 
 def export_mapping(gold: bool, base_iri: Optional[str]) -> Optional[RDFMapping]:
