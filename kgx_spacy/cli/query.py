@@ -1,13 +1,18 @@
-"""``kgx query``: run a SPARQL query on the embedded store and print the answer as a table."""
+"""``kgx query``: run a SPARQL query on the embedded store and print the answer as a table;
+``kgx dump``: write the store to an RDF file."""
 
 from pathlib import Path
+from typing import Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from ..errors import KgxInputError
+from ..io import atomic_write
+from ..rdf.serialize import FORMATS, PREFIXES as SERIALIZE_PREFIXES, file_format
 from ._app import app, fail_cleanly
+from .export import Format
 
 
 # Prefixes a query may use without declaring them.
@@ -18,6 +23,9 @@ PREFIXES = {
     "prov": "http://www.w3.org/ns/prov#",
     "dcterms": "http://purl.org/dc/terms/",
     "kgx": "https://w3id.org/kgx-spacy/vocab#",
+    "dbo": "http://dbpedia.org/ontology/",
+    "dbr": "http://dbpedia.org/resource/",
+    "owl": "http://www.w3.org/2002/07/owl#",
 }
 
 
@@ -76,3 +84,39 @@ def query_cli(
     for row in rows:
         table.add_row(*row)
     Console().print(table)
+
+
+def dump_store(store_dir: Path, path: Path, fmt: Optional[str] = None) -> int:
+    """Write every statement of the embedded store to one RDF file, atomically.
+
+    Quad formats (N-Quads, TriG, JSON-LD) keep each document's named graph; triple formats
+    (Turtle, N-Triples) hold their union. RETURNS: the number of statements written.
+    """
+    import pyoxigraph
+
+    if not Path(store_dir).is_dir():
+        raise KgxInputError(store_dir, "no store here: run `kgx export ... --store DIR` first")
+    rdf_format = FORMATS[file_format(path, fmt)]
+    store = pyoxigraph.Store.read_only(str(store_dir))
+    quads = store.quads_for_pattern(None, None, None, None)
+    if rdf_format.supports_datasets:
+        statements = list(quads)
+    else:
+        statements = sorted({quad.triple for quad in quads}, key=str)
+    with atomic_write(path, "wb") as f:
+        pyoxigraph.serialize(statements, f, rdf_format, prefixes=SERIALIZE_PREFIXES)
+    return len(statements)
+
+
+@app.command("dump")
+def dump_cli(
+    output: Path = typer.Option(..., "--output", "-o", help="RDF file to write (.nq, .trig, .jsonld, .ttl, .nt)."),
+    store: Path = typer.Option(Path("kgx-store"), "--store", help="embedded Oxigraph store directory"),
+    fmt: Optional[Format] = typer.Option(None, "--format", "-f", help="File format; default from the extension."),
+) -> None:
+    """Write the embedded store to an RDF file (named graphs kept in quad formats)."""
+    try:
+        count = dump_store(store, output, fmt and fmt.value)
+    except KgxInputError as err:
+        raise fail_cleanly(err)
+    typer.echo(f"{count} statements from {store} → {output}")

@@ -1,7 +1,8 @@
 """Converters from the benchmark datasets to DocBin files with gold annotations.
 
 Each dataset module has ``NAME``, ``SPLITS`` and ``read(split, root) -> (docs, report)``;
-``convert`` writes ``<split>.spacy`` and ``<split>.report.json`` for the splits asked for.
+``convert`` writes ``<split>.spacy`` and ``<split>.report.json`` for the splits asked for,
+and whatever else a module's ``write_extras(split, docs, output_dir)`` writes.
 """
 
 import json
@@ -13,11 +14,11 @@ from spacy.tokens import Doc, DocBin
 
 from ..errors import KgxInputError
 from ..io import atomic_write
-from . import conll04, deepke_ae, deepke_re, knowledgenet, webnlg, webnlg_links
+from . import conll04, deepke_ae, deepke_re, knowledgenet, webnlg, webnlg_distant, webnlg_links
 from .common import ConversionReport
 
 DATASETS = {
-    m.NAME: m for m in (conll04, knowledgenet, deepke_ae, deepke_re, webnlg, webnlg_links)
+    m.NAME: m for m in (conll04, knowledgenet, deepke_ae, deepke_re, webnlg, webnlg_links, webnlg_distant)
 }
 
 _REPO = Path(__file__).resolve().parents[2]
@@ -38,7 +39,7 @@ def convert(
     """Convert ``dataset``'s splits into ``output_dir/<split>.spacy`` plus a JSON report.
 
     dataset: one of ``DATASETS`` (``conll04``, ``knowledgenet``, ``deepke-ae``,
-        ``deepke-re``, ``webnlg``, ``webnlg-links``).
+        ``deepke-re``, ``webnlg``, ``webnlg-links``, ``webnlg-distant``).
     splits: split names (default: all of the dataset's splits).
     data: the data folder (default: ``data_dir()``).
     Every split is read in full before its files are written, each atomically: bad input
@@ -62,6 +63,8 @@ def convert(
         write_docbin(docs, output_dir / f"{split}.spacy")
         with atomic_write(output_dir / f"{split}.report.json", "w") as f:
             json.dump(report.to_dict(), f, ensure_ascii=False, indent=2)
+        if hasattr(module, "write_extras"):
+            module.write_extras(split, docs, output_dir)
         reports.append(report)
     return reports
 

@@ -17,6 +17,7 @@ from .mapping import DEFAULT_BASE_IRI, RDFMapping
         "classes": {},
         "properties": {},
         "attributes": {},
+        "vocabulary": None,
         "include_text": True,
         "run_id": None,
     },
@@ -28,6 +29,7 @@ def make_rdf_component(
     classes: Dict[str, str],
     properties: Dict[str, str],
     attributes: Dict[str, str],
+    vocabulary: Optional[str],
     include_text: bool,
     run_id: Optional[str],
 ) -> "RDFComponent":
@@ -37,6 +39,7 @@ def make_rdf_component(
         classes=dict(classes),
         properties=dict(properties),
         attributes=dict(attributes),
+        vocabulary=vocabulary,
         include_text=include_text,
         run_id=run_id,
     )

@@ -45,7 +45,10 @@ class RDFMapping:
     base_iri: prefix for minted IRIs (documents, entities, unmapped classes/properties).
     classes: entity label → class IRI. properties: relation label → object property IRI.
     attributes: attribute label → datatype property IRI. Unmapped labels get
-        ``{base_iri}class/<label>``, ``…property/<label>``, ``…attribute/<label>``.
+        ``{base_iri}class/<label>``, ``…property/<label>``, ``…attribute/<label>``, or
+        ``{vocabulary}<label>`` when ``vocabulary`` is set.
+    vocabulary: the namespace of unmapped relation and attribute labels, for a pipeline
+        trained on one vocabulary's predicates (``http://dbpedia.org/ontology/``).
     include_text: write the document text as ``kgx:text``.
     producers: component name written as ``kgx:component`` per kind of statement
         (``entities``, ``links``, ``relations``, ``attributes``); ``"gold"`` for annotations.
@@ -56,6 +59,7 @@ class RDFMapping:
     classes: Dict[str, str] = field(default_factory=dict)
     properties: Dict[str, str] = field(default_factory=dict)
     attributes: Dict[str, str] = field(default_factory=dict)
+    vocabulary: Optional[str] = None
     include_text: bool = True
     producers: Dict[str, str] = field(default_factory=lambda: dict(DEFAULT_PRODUCERS))
     run_id: Optional[str] = None
@@ -87,12 +91,15 @@ class RDFMapping:
     def property_iri(self, label: str) -> URIRef:
         if label in self.properties:
             return URIRef(self.properties[label])
-        return self.mint("property", label)
+        return self._term(label) if self.vocabulary else self.mint("property", label)
 
     def attribute_iri(self, label: str) -> URIRef:
         if label in self.attributes:
             return URIRef(self.attributes[label])
-        return self.mint("attribute", label)
+        return self._term(label) if self.vocabulary else self.mint("attribute", label)
+
+    def _term(self, label: str) -> URIRef:
+        return URIRef(self.vocabulary + encode_segment(label))
 
     def doc_iri(self, doc: Doc) -> URIRef:
         doc_id = doc._.get(DOC_ID)

@@ -1,0 +1,387 @@
+"""Distant supervision: label a text with the facts of a knowledge graph it states.
+
+A *fact* is ``(subject, predicate, object)`` where the subject is an entity (an IRI with
+labels) and the object an entity or a literal. ``DistantLabeler`` aligns a fact's
+arguments to token spans of a Doc and writes the Doc contract's gold annotations:
+
+- entities: ``linking.Aligner`` (labels exact, their variants, acronyms, then fuzzy
+  trigram windows) → ``doc.ents`` (one label, ``kb_id_`` the IRI) and ``kgx_links``;
+- literal objects, in the same alignment so no span overlaps an entity's:
+  - strings (and codes) align like labels ("Aarhus, Denmark", "17R/35L");
+  - numbers align by value: a token whose number is the literal's ("2,776" for
+    ``2776.0``, "1.2 million" for ``1200000``), with the unit after it when the literal
+    has one ("8.3 m" → "8.3 metres");
+  - dates align by value: a window around the year that the literal normaliser reads as
+    the same date ("May 12th, 1985" for ``1985-05-12``);
+- a fact whose subject and object both aligned becomes a gold relation (entity object)
+  or attribute (literal object) named by its predicate; the others are counted, not
+  guessed.
+"""
+
+import calendar
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+
+import pyoxigraph as ox
+from rdflib import XSD
+from spacy.tokens import Doc
+
+from ..attributes.normalize import normalize_value, parse_number
+from ..extensions import ATTRIBUTES, RELATIONS
+from ..kb import normalise
+from ..linking import SUFFIX_WORDS, Aligner, EntityLabels, label_variants
+from .common import ConversionReport, EntitySet, attribute, relation, unique
+
+Offsets = Tuple[int, int]
+
+KIND_DATE, KIND_NUMBER, KIND_QUANTITY, KIND_STRING = "date", "number", "quantity", "string"
+_LEADING_NUMBER = re.compile(r"^[-−+]?\d[\d,]*(?:\.\d+)?")
+_YEAR = re.compile(r"^\d{4}$")
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+MAX_DATE_TOKENS = 5  # words on either side of the year: "the 12th of May , 1985"
+_DAY = re.compile(r"^\d{1,2}(?:st|nd|rd|th)?$")
+_MONTHS = frozenset(
+    m.lower() for m in (*calendar.month_name[1:], *calendar.month_abbr[1:], "Sept")
+)
+MAX_UNIT_CHARS = 16  # a unit after a number is one short word ("metres", "km", "inches")
+
+
+class Fact(NamedTuple):
+    """A fact to find in a text.
+
+    subject: the subject entity's IRI.
+    predicate: the relation or attribute label it becomes (``birthPlace``).
+    object: the object entity's IRI, or the literal as the KG writes it (``1985-05-12``).
+    literal: whether ``object`` is a literal.
+    kind: for a literal, what it holds: ``date``, ``number``, ``quantity`` or ``string``.
+    """
+
+    subject: str
+    predicate: str
+    object: str
+    literal: bool = False
+    kind: Optional[str] = None
+
+
+def literal_kind(lexical: str, datatype: Optional[str]) -> str:
+    """What a literal holds, from its datatype IRI and lexical form."""
+    if datatype in (str(XSD.date), str(XSD.gYearMonth), str(XSD.dateTime)):
+        return KIND_DATE
+    if datatype in (str(XSD.integer), str(XSD.decimal), str(XSD.double), str(XSD.float), str(XSD.int)):
+        return KIND_NUMBER
+    text = lexical.strip().strip('"')
+    match = _LEADING_NUMBER.match(text)
+    if match and text[match.end() :][:1] in (" ", "("):  # "8.3 m", "5.3 (litres)"; not "1080-6377"
+        return KIND_QUANTITY
+    return KIND_STRING
+
+
+@dataclass
+class DistantReport(ConversionReport):
+    """A conversion report that also says how much of the KG's facts the texts state.
+
+    facts: facts offered, summed over the texts; aligned_facts: those that became gold.
+    kg_entities / aligned_kg_entities, literals / aligned_literals: the facts' arguments,
+    and how many were found in the text; match_kinds: aligned arguments by how they matched.
+    value_kinds: per attribute, how many aligned literals held each kind.
+    """
+
+    facts: int = 0
+    aligned_facts: int = 0
+    kg_entities: int = 0
+    aligned_kg_entities: int = 0
+    literals: int = 0
+    aligned_literals: int = 0
+    match_kinds: Counter = field(default_factory=Counter)
+    value_kinds: Dict[str, Counter] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        data = super().to_dict()
+        data["match_kinds"] = dict(sorted(self.match_kinds.items()))
+        data["value_kinds"] = {a: dict(sorted(c.items())) for a, c in sorted(self.value_kinds.items())}
+        for name, (part, whole) in self.coverage().items():
+            data[f"{name}_coverage"] = round(part / whole, 4) if whole else 0.0
+        return data
+
+    def coverage(self) -> Dict[str, Tuple[int, int]]:
+        return {
+            "fact": (self.aligned_facts, self.facts),
+            "entity": (self.aligned_kg_entities, self.kg_entities),
+            "literal": (self.aligned_literals, self.literals),
+        }
+
+    def summary(self) -> str:
+        parts = [f"{name} {a}/{n} ({a / n if n else 0:.1%})" for name, (a, n) in self.coverage().items()]
+        return f"{super().summary()}; aligned " + ", ".join(parts)
+
+    def majority_kinds(self) -> Dict[str, str]:
+        """Each attribute's most frequent value kind: ``value_kinds`` for the attribute tagger."""
+        return {a: c.most_common(1)[0][0] for a, c in sorted(self.value_kinds.items()) if c}
+
+
+class DistantLabeler:
+    """Writes gold entities, relations and attributes from the facts a text states.
+
+    entity_label: the ``doc.ents`` label of every aligned entity (``ENT``: a KG gives
+        IRIs, not NER types).
+    fuzzy: also align entities and string literals by fuzzy trigram windows.
+    lang: the texts' language, for the literal normaliser.
+    """
+
+    def __init__(
+        self,
+        entity_label: str = "ENT",
+        fuzzy: bool = True,
+        suffix_words: Sequence[str] = SUFFIX_WORDS,
+        lang: str = "en",
+    ):
+        self.entity_label = entity_label
+        self.fuzzy = fuzzy
+        self.suffix_words = tuple(suffix_words)
+        self.lang = lang
+
+    def aligner(
+        self, facts: Sequence[Fact], labels: Mapping[str, Sequence[str]], entities: Sequence[str] = ()
+    ) -> Aligner:
+        """The aligner of a fact set's entities (and of ``entities``, in no fact) and string
+        literals; build it once for all the texts of the same facts.
+        labels: entity IRI → its labels."""
+        items = [EntityLabels(iri, labels[iri]) for iri in _entities(facts, entities) if labels.get(iri)]
+        for fact in facts:
+            if fact.literal and fact.kind == KIND_STRING:
+                items.append(EntityLabels(_literal_key(fact.object), _literal_forms(fact.object)))
+        return Aligner(items, fuzzy=self.fuzzy, suffix_words=self.suffix_words)
+
+    def __call__(
+        self,
+        doc: Doc,
+        facts: Sequence[Fact],
+        labels: Mapping[str, Sequence[str]],
+        report: DistantReport,
+        aligner: Optional[Aligner] = None,
+        entities: Sequence[str] = (),
+    ) -> None:
+        """Set ``doc.ents``, links, ``kgx_relations`` and ``kgx_attributes`` from ``facts``
+        (and ``doc.ents`` from ``entities``, entities the text names that are in no fact)."""
+        aligner = aligner or self.aligner(facts, labels, entities)
+        found = aligner(doc)
+        spans: Dict[str, Offsets] = {m.iri: (m.start, m.end) for m in found}
+        report.match_kinds.update(m.kind for m in found)
+        taken = [False] * len(doc)
+        for start, end in spans.values():
+            taken[start:end] = [True] * (end - start)
+        literals = {f.object for f in facts if f.literal}
+        for obj in sorted(literals):
+            kind = next(f.kind for f in facts if f.literal and f.object == obj)
+            key = _literal_key(obj)
+            if key in spans or kind not in (KIND_NUMBER, KIND_QUANTITY, KIND_DATE):
+                continue
+            span = date_span(doc, obj, taken, self.lang) if kind == KIND_DATE else number_span(doc, obj, taken)
+            if span is not None:
+                spans[key] = span
+                taken[span[0] : span[1]] = [True] * (span[1] - span[0])
+                report.match_kinds["value"] += 1
+
+        ents = EntitySet()
+        entity_iris = _entities(facts, entities)
+        for iri in entity_iris:
+            if iri in spans:
+                ents.add(spans[iri], self.entity_label, iri)
+        report.kg_entities += len(entity_iris)
+        report.aligned_kg_entities += sum(iri in spans for iri in entity_iris)
+        report.literals += len(literals)
+        report.aligned_literals += sum(_literal_key(obj) in spans for obj in literals)
+
+        relations, attributes = [], []
+        for fact in facts:
+            report.facts += 1
+            subject = spans.get(fact.subject)
+            obj = spans.get(_literal_key(fact.object) if fact.literal else fact.object)
+            if subject is None or obj is None or subject == obj:
+                continue
+            report.aligned_facts += 1
+            if fact.literal:
+                text = doc[obj[0] : obj[1]].text
+                record = attribute(subject, obj, fact.predicate, text, fact.kind, self.lang)
+                attributes.append(record)
+                report.value_kinds.setdefault(fact.predicate, Counter())[fact.kind] += 1
+            else:
+                relations.append(relation(subject, obj, fact.predicate))
+        ents.apply(doc, report)
+        doc._.set(RELATIONS, unique(relations, report, "relations"))
+        doc._.set(ATTRIBUTES, unique(attributes, report, "attributes"))
+
+
+def _entities(facts: Iterable[Fact], more: Iterable[str] = ()) -> List[str]:
+    """The entity IRIs of facts, first seen first: subjects and entity objects, then ``more``."""
+    iris: Dict[str, None] = {}
+    for fact in facts:
+        iris[fact.subject] = None
+        if not fact.literal:
+            iris[fact.object] = None
+    iris.update(dict.fromkeys(more))
+    return list(iris)
+
+
+def _literal_key(obj: str) -> str:
+    return f"literal:{obj}"
+
+
+def _literal_forms(obj: str) -> List[str]:
+    """How a string literal may be written: as given, without its quotes, ``_`` as spaces."""
+    text = obj.strip()
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        text = text[1:-1]
+    forms = [text, text.replace("_", " ")]
+    return [f for f in dict.fromkeys(forms) if f.strip()]
+
+
+def _number(text: str) -> Optional[Decimal]:
+    value = parse_number(text.replace("−", "-"))
+    return Decimal(value) if value is not None else None
+
+
+def number_span(doc: Doc, obj: str, taken: List[bool]) -> Optional[Offsets]:
+    """The first free token whose number equals the literal's leading number (with a scale
+    word after it: "1.2 million"), with the unit word after it when the literal has a
+    unit; None when there is none."""
+    text = obj.strip().strip('"')
+    match = _LEADING_NUMBER.match(text)
+    target = _number(match.group()) if match else None
+    if target is None:
+        return None
+    has_unit = bool(text[match.end() :].strip())
+    for token in doc:
+        if taken[token.i] or not token.text[:1].isdigit() and token.text[:1] not in "-−+":
+            continue
+        end = token.i + 1
+        value = _number(token.text)
+        if end < len(doc) and not taken[end]:
+            scaled = _number(f"{token.text} {doc[end].text}")
+            if scaled is not None and scaled != value:
+                value, end = scaled, end + 1
+        if value != target:
+            continue
+        if has_unit and end < len(doc) and not taken[end] and _unit_word(doc[end].text):
+            end += 1
+        return token.i, end
+    return None
+
+
+def _unit_word(text: str) -> bool:
+    return text.isalpha() and len(text) <= MAX_UNIT_CHARS or text in ("km²", "m²", "°C", "°F")
+
+
+def date_span(doc: Doc, obj: str, taken: List[bool], lang: str = "en") -> Optional[Offsets]:
+    """The longest free window around a year token, made of date words ("12th", "May",
+    ",", "of"), that the normaliser reads as the literal's date (the literal normalised
+    the same way: ``1985-05-12``); None when there is none."""
+    target = normalize_value(obj.strip().strip('"'), KIND_DATE, lang)
+    year = target.lexical[:4]
+    if not _YEAR.match(year):
+        return None
+    for token in doc:
+        if token.text != year or taken[token.i]:
+            continue
+        first, last = token.i, token.i + 1
+        while first > 0 and not taken[first - 1] and _date_word(doc[first - 1].text) and token.i - first < MAX_DATE_TOKENS:
+            first -= 1
+        while last < len(doc) and not taken[last] and _date_word(doc[last].text) and last - token.i < MAX_DATE_TOKENS:
+            last += 1
+        windows = [(s, e) for s in range(first, token.i + 1) for e in range(token.i + 1, last + 1)]
+        for start, end in sorted(windows, key=lambda w: (w[0] - w[1], w[0])):
+            window = doc[start:end]
+            if window[0].is_punct or window[-1].is_punct:
+                continue
+            value = normalize_value(window.text, KIND_DATE, lang)
+            if (value.lexical, value.datatype) == (target.lexical, target.datatype):
+                return start, end
+    return None
+
+
+def _date_word(text: str) -> bool:
+    """Whether a token can be part of a written date: a day, a month, "of", "the", ","."""
+    lower = text.lower().rstrip(".")
+    return bool(_DAY.match(lower)) or lower in _MONTHS or lower in ("of", "the", ",", "-", "/")
+
+
+class GraphFacts:
+    """An RDF graph read for distant labelling: entity labels, facts by subject, and a
+    lookup of entity mentions in a Doc.
+
+    quads: the graph's statements (``kb.build.read_quads``).
+    label_predicates: predicate IRIs whose literals are labels (``kb.build``'s defaults).
+    languages: label and string-literal languages to keep (untagged ones always); None: all.
+    Facts are the triples of an IRI subject with an IRI object (not ``rdf:type``, not a
+    label) or a literal object; each predicate is named by its IRI's local name
+    (``dbo:birthPlace`` → ``birthPlace``), and ``properties`` maps the names back.
+    """
+
+    def __init__(self, quads: Iterable, label_predicates: Iterable[str], languages: Optional[Sequence[str]] = None):
+        label_predicates = set(label_predicates)
+        keep = {lang.lower() for lang in languages} if languages else None
+        self.labels: Dict[str, List[str]] = {}
+        self.facts: Dict[str, List[Fact]] = {}
+        self.properties: Dict[str, str] = {}
+        for s, p, o, _ in quads:
+            if not isinstance(s, ox.NamedNode):
+                continue
+            is_literal = isinstance(o, ox.Literal)
+            if is_literal and keep and o.language and o.language.split("-")[0].lower() not in keep:
+                continue
+            if p.value in label_predicates:
+                if is_literal:
+                    self.labels.setdefault(s.value, []).append(o.value)
+                continue
+            if p.value == RDF_TYPE or not (is_literal or isinstance(o, ox.NamedNode)):
+                continue
+            name = self._name(p.value)
+            if is_literal:
+                datatype = o.datatype.value if o.datatype else None
+                fact = Fact(s.value, name, o.value, True, literal_kind(o.value, datatype))
+            else:
+                fact = Fact(s.value, name, o.value)
+            self.facts.setdefault(s.value, []).append(fact)
+        self.forms: Dict[str, set] = {}
+        for iri, labels in self.labels.items():
+            for label in labels:
+                for text in (label, *label_variants(label)):
+                    form = normalise(text)
+                    if form:
+                        self.forms.setdefault(form, set()).add(iri)
+        self.max_words = max((len(f.split()) for f in self.forms), default=0)
+
+    def _name(self, iri: str) -> str:
+        """The predicate's local name; ``prefix_name`` style when two IRIs share one."""
+        name = iri.rstrip("/#")
+        name = name[max(name.rfind("/"), name.rfind("#")) + 1 :] or iri
+        if self.properties.get(name, iri) != iri:
+            name = f"{name}_{len(self.properties)}"
+            while self.properties.get(name, iri) != iri:
+                name += "_"
+        self.properties[name] = iri
+        return name
+
+    def mentioned(self, doc: Doc) -> List[str]:
+        """The entities one of whose labels (or label variants) a token window of ``doc``
+        spells. A form shared by several entities counts only for those that have a fact
+        with an unambiguously mentioned entity; otherwise it is left out."""
+        words = [normalise(t.text) for t in doc]
+        sure, ambiguous = set(), set()
+        for start in range(len(words)):
+            for end in range(start + 1, min(len(words), start + self.max_words) + 1):
+                form = " ".join(w for w in words[start:end] if w)
+                iris = self.forms.get(form)
+                if iris:
+                    (sure if len(iris) == 1 else ambiguous).update(iris)
+        related = {f.object for iri in sure for f in self.facts.get(iri, ()) if not f.literal}
+        related |= {iri for iri in ambiguous for f in self.facts.get(iri, ()) if f.object in sure}
+        return sorted(sure | (ambiguous & related))
+
+    def facts_between(self, iris: Sequence[str]) -> List[Fact]:
+        """The facts whose subject is in ``iris`` and whose object is too, or is a literal."""
+        present = set(iris)
+        return [f for iri in iris for f in self.facts.get(iri, ()) if f.literal or f.object in present]
