@@ -2,7 +2,7 @@
 
 import pyoxigraph as ox
 import spacy
-from rdflib import Literal, URIRef
+from rdflib import URIRef
 from spacy.tokens import Span
 from typer.testing import CliRunner
 
