@@ -246,14 +246,14 @@ def _number(text: str) -> Optional[Decimal]:
 
 def number_span(doc: Doc, obj: str, taken: List[bool]) -> Optional[Offsets]:
     """The first free token whose number equals the literal's leading number (with a scale
-    word after it: "1.2 million"), with the unit word after it when the literal has a
-    unit; None when there is none."""
+    word after it: "1.2 million"), with as many unit words after it as the literal's unit
+    has ("30843.8 (square metres)" → "30,843.8 square meters"); None when there is none."""
     text = obj.strip().strip('"')
     match = _LEADING_NUMBER.match(text)
     target = _number(match.group()) if match else None
     if target is None:
         return None
-    has_unit = bool(text[match.end() :].strip())
+    unit_words = len(text[match.end() :].strip(" ()").split())
     for token in doc:
         if taken[token.i] or not token.text[:1].isdigit() and token.text[:1] not in "-−+":
             continue
@@ -265,8 +265,9 @@ def number_span(doc: Doc, obj: str, taken: List[bool]) -> Optional[Offsets]:
                 value, end = scaled, end + 1
         if value != target:
             continue
-        if has_unit and end < len(doc) and not taken[end] and _unit_word(doc[end].text):
-            end += 1
+        for _ in range(unit_words):
+            if end < len(doc) and not taken[end] and _unit_word(doc[end].text):
+                end += 1
         return token.i, end
     return None
 

@@ -67,11 +67,13 @@ def test_facts_become_entities_relations_and_attributes(nlp):
 
 
 def test_values_align_by_value_not_by_spelling(nlp):
-    doc = nlp("Its runway is 2,776.0 metres long; it opened on May 12th, 1985 and serves 1.2 million people.")
+    doc = nlp("Its runway is 2,776.0 metres long; it opened on May 12th, 1985 and serves 1.2 million people "
+              "on 30,843.8 square meters.")
     free = [False] * len(doc)
     assert doc[slice(*number_span(doc, "2776", free))].text == "2,776.0"
     assert doc[slice(*number_span(doc, "2776.0 (metres)", free))].text == "2,776.0 metres"
     assert doc[slice(*number_span(doc, "1200000", free))].text == "1.2 million"
+    assert doc[slice(*number_span(doc, "30843.8 (square metres)", free))].text == "30,843.8 square meters"
     assert doc[slice(*date_span(doc, "1985-05-12", free))].text == "May 12th, 1985"
     assert number_span(doc, "2777", free) is None
     assert date_span(doc, "1985-05-13", free) is None
