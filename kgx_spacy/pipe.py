@@ -2,6 +2,7 @@
 
 from typing import Callable, Dict, Iterable, List, Optional
 
+import numpy
 from spacy.pipeline import TrainablePipe
 from spacy.training import Example, validate_examples
 from thinc.api import Config, Model, set_dropout_rate
@@ -99,3 +100,8 @@ def default_model(head: str) -> Config:
     """A component's default model config: ``head`` (its ``[model]`` block) reading the
     shared ``transformer`` through a listener."""
     return Config().from_str(head + _LISTENER)["model"]
+
+
+def sigmoid(x: numpy.ndarray) -> numpy.ndarray:
+    """1 / (1 + e^-x), elementwise, without overflow for large |x|."""
+    return numpy.exp(-numpy.logaddexp(0.0, -x))

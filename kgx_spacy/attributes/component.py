@@ -5,7 +5,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 import numpy
 from spacy.language import Language
-from ..pipe import EntityPairPipe, default_model
+from ..pipe import EntityPairPipe, default_model, sigmoid
 from spacy.tokens import Doc, Span, SpanGroup
 from spacy.training import Example, validate_get_examples
 from spacy.util import registry
@@ -120,7 +120,7 @@ class AttributeTagger(EntityPairPipe):
         if not sum(len(p) for p in pairs):
             return [(v, p, empty) for v, p in zip(values, pairs)]
         logits = ops.to_numpy(self.model.get_ref("pair_head").predict((vectors, self._pair_arrays(pairs))))
-        probs = numpy.split(1.0 / (1.0 + numpy.exp(-logits)), numpy.cumsum([len(p) for p in pairs])[:-1])
+        probs = numpy.split(sigmoid(logits), numpy.cumsum([len(p) for p in pairs])[:-1])
         return list(zip(values, pairs, probs))
 
     def set_annotations(self, docs: Iterable[Doc], predictions) -> None:

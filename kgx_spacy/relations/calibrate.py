@@ -18,6 +18,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example
 
+from ..pipe import sigmoid
 from .component import RelationClassifier, relation_tuples
 
 
@@ -45,10 +46,10 @@ def calibrate(nlp: Language, examples: Sequence[Example], name: str = "kgx_relat
     before, after = [], []
     for k, label in enumerate(pipe.labels):
         a, b = fit_platt(logits[:, k], truth[:, k])
-        calibrated = _sigmoid(a * logits[:, k] + b)
+        calibrated = sigmoid(a * logits[:, k] + b)
         calibration[label] = (float(a), float(b))
         thresholds[label] = best_threshold(calibrated, truth[:, k], n_gold.get(label, 0))
-        before.append(_sigmoid(logits[:, k]))
+        before.append(sigmoid(logits[:, k]))
         after.append(calibrated)
     pipe.cfg["calibration"] = calibration
     pipe.cfg["thresholds"] = thresholds
@@ -75,7 +76,7 @@ def fit_platt(logits: numpy.ndarray, truth: numpy.ndarray, steps: int = 50) -> T
     prior = numpy.array([1.0, 0.0])
     ridge = 1e-3 * len(logits)
     for _ in range(steps):
-        p = _sigmoid(x @ theta)
+        p = sigmoid(x @ theta)
         grad = x.T @ (p - truth) + ridge * (theta - prior)
         hessian = (x * (p * (1 - p))[:, None]).T @ x + ridge * numpy.eye(2)
         step = numpy.linalg.solve(hessian, grad)
@@ -146,6 +147,3 @@ def _gold_counts(references: List[Doc]) -> Dict[str, int]:
             counts[label] = counts.get(label, 0) + 1
     return counts
 
-
-def _sigmoid(x: numpy.ndarray) -> numpy.ndarray:
-    return 1.0 / (1.0 + numpy.exp(-x))

@@ -5,7 +5,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 
 import numpy
 from spacy.language import Language
-from ..pipe import EntityPairPipe, default_model
+from ..pipe import EntityPairPipe, default_model, sigmoid
 from spacy.tokens import Doc, Span
 from spacy.training import Example, validate_get_examples
 from spacy.util import registry
@@ -101,7 +101,7 @@ class RelationClassifier(EntityPairPipe):
     def pair_probabilities(self, docs: List[Doc], pairs: List[List[Pair]]) -> List[numpy.ndarray]:
         """Calibrated probabilities for given pairs; shape (n_pairs, n_labels) per Doc."""
         a, b = self._calibration()
-        return [1.0 / (1.0 + numpy.exp(-(logits * a + b))) for logits in self.pair_logits(docs, pairs)]
+        return [sigmoid(logits * a + b) for logits in self.pair_logits(docs, pairs)]
 
     def pair_logits(self, docs: List[Doc], pairs: List[List[Pair]]) -> List[numpy.ndarray]:
         """Raw (uncalibrated) logits for given pairs; shape (n_pairs, n_labels) per Doc."""
@@ -218,7 +218,7 @@ def multilabel_loss(logits: numpy.ndarray, truth: numpy.ndarray) -> Tuple[float,
 
     logits, truth: shape (n_pairs, n_labels); truth holds 0.0 or 1.0.
     """
-    probs = 1.0 / (1.0 + numpy.exp(-logits))
+    probs = sigmoid(logits)
     eps = 1e-7
     loss = -(truth * numpy.log(probs + eps) + (1 - truth) * numpy.log(1 - probs + eps)).sum()
     n_rows = max(len(truth), 1)
