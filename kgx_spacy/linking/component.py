@@ -130,7 +130,7 @@ class EntityLinker(KgxPipe):
     def mentions(self, spans: Iterable[Span]) -> List[Mention]:
         self._require_graph()
         k, fuzzy = self.cfg["n_candidates"], self.cfg["fuzzy"]
-        return [Mention(span, self.graph.kb.candidates(span.text, k, fuzzy=fuzzy)) for span in spans]
+        return [Mention(span, list(self.graph.candidates(span.text, k, fuzzy))) for span in spans]
 
     def batch(self, docs: Sequence[Doc], mentions: List[List[Mention]]) -> CandidateBatch:
         """The model's input for these mentions (see ``CandidateBatch``)."""
@@ -154,10 +154,14 @@ class EntityLinker(KgxPipe):
         features = numpy.array(features, dtype="float32").reshape(n_c, N_FEATURES)
         if use_kge:
             features[:, 7] = graph.kge_rows[entities] >= 0
-        coherence = self._coherence(mentions, entities) if use_kge else numpy.zeros((n_c, n_c), "float32")
+        if use_kge:
+            pairs = self._coherence_pairs(mentions)
+            plausibility = graph.plausibility(entities[pairs[:, 0]], entities[pairs[:, 1]])
+        else:
+            pairs, plausibility = numpy.zeros((0, 2), "int64"), numpy.zeros((0,), "float32")
         return CandidateBatch(
             numpy.array(rows, dtype="int64").reshape(-1, 3), numpy.array(owner, dtype="int64"),
-            features, kge, text, coherence,
+            features, kge, text, pairs, plausibility,
         )
 
     def _features(self, span: Span, cand: Candidate, rank: int) -> List[float]:
@@ -169,28 +173,28 @@ class EntityLinker(KgxPipe):
         return [cand.score, cand.prior, float(cand.exact), float(cand.normalised), 1.0 / (1 + rank),
                 type_score, float(bool(types)), 0.0, 1.0]
 
-    def _coherence(self, mentions: List[List[Mention]], entities: numpy.ndarray) -> numpy.ndarray:
-        """Standardised KGE plausibility of each candidate beside the top candidates of
-        its nearest mentions in the same Doc. shape (n_c, n_c)."""
-        n_c = len(entities)
-        matrix = numpy.zeros((n_c, n_c), dtype="float32")
-        pairs = []
+    def _coherence_pairs(self, mentions: List[List[Mention]]) -> numpy.ndarray:
+        """The candidate pairs (a, b) whose KGE plausibility is a's coherence: b is one of
+        the top ``coherence_candidates`` candidates of one of the ``coherence_partners``
+        mentions nearest to a's in its Doc. shape (n_p, 2), rows of the flat candidates."""
+        partners = [numpy.zeros((0, 2), "int64")]  # (mention, partner mention) rows
         offset = 0
-        top_k, n_partners = self.cfg["coherence_candidates"], self.cfg["coherence_partners"]
         for doc_mentions in mentions:
-            starts = numpy.cumsum([0] + [len(m.candidates) for m in doc_mentions]) + offset
-            positions = numpy.array([m.span.start for m in doc_mentions])
-            for i in range(len(doc_mentions)):
-                nearest = [j for j in numpy.argsort(numpy.abs(positions - positions[i]), kind="stable") if j != i]
-                for j in nearest[:n_partners]:
-                    for a in range(starts[i], starts[i + 1]):
-                        for b in range(starts[j], min(starts[j] + top_k, starts[j + 1])):
-                            pairs.append((a, b))
-            offset = starts[-1]
-        if pairs:
-            a, b = numpy.array(pairs, dtype="int64").T
-            matrix[a, b] = self.graph.plausibility(entities[a], entities[b])
-        return matrix
+            positions = numpy.array([m.span.start for m in doc_mentions], dtype="int64")
+            nearest = nearest_mentions(positions, self.cfg["coherence_partners"])
+            mention = numpy.repeat(numpy.arange(len(positions)), nearest.shape[1])
+            partners.append(offset + numpy.stack([mention, nearest.ravel()], 1))
+            offset += len(doc_mentions)
+        i, j = numpy.concatenate(partners).T
+        sizes = numpy.array([len(m.candidates) for doc_mentions in mentions for m in doc_mentions], dtype="int64")
+        starts = numpy.cumsum(sizes) - sizes
+        n_a, n_b = sizes[i], numpy.minimum(sizes[j], self.cfg["coherence_candidates"])
+        per_partner = n_a * n_b
+        which = numpy.repeat(numpy.arange(len(i)), per_partner)  # each pair's (i, j) row
+        within = numpy.arange(per_partner.sum()) - numpy.repeat(numpy.cumsum(per_partner) - per_partner, per_partner)
+        a = starts[i][which] + within // n_b[which]
+        b = starts[j][which] + within % n_b[which]
+        return numpy.stack([a, b], 1)
 
     # -- inference ------------------------------------------------------------------------
 
@@ -375,6 +379,19 @@ def label_vectors(kb: KB, tok2vec: Model, nlp: Optional[Language], name: str, ba
             vectors.append(v.mean(0) if len(v) else numpy.zeros(v.shape[1], "float32"))
     matrix = numpy.array(vectors, dtype="float32")
     return matrix / numpy.maximum(numpy.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+
+
+def nearest_mentions(positions: numpy.ndarray, n: int, rows_per_chunk: int = 1024) -> numpy.ndarray:
+    """Per mention, the ``n`` other mentions nearest to it by token position, nearest
+    first (ties: the lower index first). positions: shape (m,). RETURNS: (m, min(n, m - 1))."""
+    m = len(positions)
+    nearest = numpy.zeros((m, max(0, min(n, m - 1))), dtype="int64")
+    for begin in range(0, m, rows_per_chunk):  # (chunk, m) distances: memory stays bounded
+        rows = numpy.arange(begin, min(begin + rows_per_chunk, m))
+        distance = numpy.abs(positions[rows, None] - positions[None, :])
+        distance[numpy.arange(len(rows)), rows] = -1  # itself first, then dropped
+        nearest[rows] = numpy.argsort(distance, axis=1, kind="stable")[:, 1 : n + 1]
+    return nearest
 
 
 def mention_softmax(scores: numpy.ndarray, owner: numpy.ndarray, n_mentions: int) -> List[numpy.ndarray]:

@@ -7,21 +7,44 @@ that random entity pairs score about N(0, 1).
 """
 
 import json
+from functools import lru_cache
 from pathlib import Path
-from typing import Optional, Union
+from typing import Optional, Tuple, Union
 
 import numpy
 import torch
+from torch import Tensor
 
 from ..errors import KgxInputError
 from ..io import atomic_write, read_text
-from ..kb import KB
+from ..kb import KB, Candidate
 from ..kge import KGEModel
 
 META_FILE = "linking_graph.json"
 TEXT_VECTORS_FILE = "text_vectors.npy"
-# Pairs scored per chunk × relations × embedding width, so memory stays bounded.
+# Elements of the largest intermediate tensor of a chunk of pairs, so memory stays bounded.
 CHUNK_ELEMENTS = 2**23
+# Mention texts whose candidates are kept (an LRU cache; about 3 kB each).
+CANDIDATE_CACHE_SIZE = 10_000
+
+
+def _distmult_pair_scores(h: Tensor, t: Tensor, r: Tensor) -> Tensor:
+    """Σ h·r·t = (h·t) · r, the same in both directions."""
+    return (h * t) @ r.T
+
+
+def _complex_pair_scores(h: Tensor, t: Tensor, r: Tensor) -> Tensor:
+    """Re(Σ h·r·conj(t)) = s · r_re + a · r_im, with s = Re(h·conj(t)) the same for (t, h)
+    and a = -Im(h·conj(t)) negated: the better direction scores s · r_re + |a · r_im|."""
+    d = h.shape[-1] // 2
+    h_re, h_im, t_re, t_im = h[:, :d], h[:, d:], t[:, :d], t[:, d:]
+    return (h_re * t_re + h_im * t_im) @ r[:, :d].T + ((h_re * t_im - h_im * t_re) @ r[:, d:].T).abs()
+
+
+# Interactions linear in the relation, whose scores of entity pairs with every relation
+# are matrix products: h, t: shape (n, w); r: shape (n_r, w_r). RETURNS: per pair and
+# relation, the better of the scores of (h, r, t) and (t, r, h), shape (n, n_r).
+PAIR_SCORES = {"distmult": _distmult_pair_scores, "complex": _complex_pair_scores}
 
 
 class LinkingGraph:
@@ -46,6 +69,7 @@ class LinkingGraph:
         self.kge = kge
         self.text_vectors = text_vectors
         self.plausibility_stats = tuple(plausibility_stats)
+        self.candidates = lru_cache(maxsize=CANDIDATE_CACHE_SIZE)(self._candidates)
         self.kge_rows = numpy.full(len(kb), -1, dtype="int64")
         self.kge_vectors = numpy.zeros((len(kb), 0), dtype="float32")
         if kge is not None:
@@ -68,6 +92,11 @@ class LinkingGraph:
     def text_width(self) -> int:
         return 0 if self.text_vectors is None else self.text_vectors.shape[1]
 
+    def _candidates(self, text: str, k: int, fuzzy: bool) -> Tuple[Candidate, ...]:
+        """``kb.candidates``, as a tuple; ``candidates`` is this behind an LRU cache keyed
+        by the mention's text (the search normalises it; ``Candidate.exact`` does not)."""
+        return tuple(self.kb.candidates(text, k, fuzzy=fuzzy))
+
     def raw_plausibility(self, heads: numpy.ndarray, tails: numpy.ndarray) -> numpy.ndarray:
         """max over relations r and both directions of the KGE score of (h, r, t) / (t, r, h).
 
@@ -79,27 +108,41 @@ class LinkingGraph:
             return out
         h_rows, t_rows = self.kge_rows[heads], self.kge_rows[tails]
         known = numpy.flatnonzero((h_rows >= 0) & (t_rows >= 0))
-        if not len(known):
-            return out
-        model = self.kge
-        n_relations = model.relation_embeddings.shape[0]
-        relations = torch.arange(n_relations)
-        chunk = max(1, CHUNK_ELEMENTS // (n_relations * model.entity_embeddings.shape[1]))
-        with torch.no_grad():
-            for begin in range(0, len(known), chunk):
-                rows = known[begin : begin + chunk]
-                h = torch.from_numpy(h_rows[rows])[:, None]
-                t = torch.from_numpy(t_rows[rows])[:, None]
-                forward = model.score(h, relations[None, :], t).max(1).values
-                backward = model.score(t, relations[None, :], h).max(1).values
-                out[rows] = torch.maximum(forward, backward).numpy()
+        if len(known):
+            with torch.no_grad():
+                best = self._best_relation_scores(torch.from_numpy(h_rows[known]), torch.from_numpy(t_rows[known]))
+            out[known] = best.numpy()
         return out
+
+    def _best_relation_scores(self, h: Tensor, t: Tensor) -> Tensor:
+        """h, t: KGE entity rows, shape (n,). RETURNS: max over relations r of the scores
+        of (h, r, t) and (t, r, h), shape (n,): matrix products for ``PAIR_SCORES``
+        interactions, else the model's score broadcast over the relations."""
+        model = self.kge
+        relations = torch.arange(model.relation_embeddings.shape[0])
+        pair_scores = PAIR_SCORES.get(model.interaction_name)
+        if pair_scores is not None:
+            chunk = max(1, CHUNK_ELEMENTS // len(relations))
+        else:
+            chunk = max(1, CHUNK_ELEMENTS // (len(relations) * model.entity_embeddings.shape[1]))
+        best = []
+        for begin in range(0, len(h), chunk):
+            heads, tails = h[begin : begin + chunk], t[begin : begin + chunk]
+            if pair_scores is not None:
+                scores = pair_scores(model.entity(heads), model.entity(tails), model.relation(relations))
+                best.append(scores.max(1).values)
+            else:
+                forward = model.score(heads[:, None], relations[None, :], tails[:, None]).max(1).values
+                backward = model.score(tails[:, None], relations[None, :], heads[:, None]).max(1).values
+                best.append(torch.maximum(forward, backward))
+        return torch.cat(best)
 
     def plausibility(self, heads: numpy.ndarray, tails: numpy.ndarray) -> numpy.ndarray:
         """``raw_plausibility`` standardised by the random-pair statistics and clipped to
-        [-3, 6]; 0 where unknown. shape (n,)."""
+        [-3, 6]; 0 where unknown. Symmetric: each unordered pair is scored once. shape (n,)."""
         mean, std = self.plausibility_stats
-        pairs, inverse = numpy.unique(numpy.stack([heads, tails], 1).reshape(-1, 2), axis=0, return_inverse=True)
+        ordered = numpy.stack([numpy.minimum(heads, tails), numpy.maximum(heads, tails)], 1).reshape(-1, 2)
+        pairs, inverse = numpy.unique(ordered, axis=0, return_inverse=True)
         z = (self.raw_plausibility(pairs[:, 0], pairs[:, 1])[inverse.reshape(-1)] - mean) / std
         return numpy.clip(numpy.nan_to_num(z, nan=0.0), -3.0, 6.0).astype("float32")
 

@@ -35,8 +35,9 @@ class CandidateBatch:
     features: shape (n_c, N_FEATURES), float32.
     kge: shape (n_c, d_k): unit KGE vectors (zeros: no KGE vector, or KGE off).
     text: shape (n_c, d_t): unit label vectors (zeros: none, or off).
-    coherence: shape (n_c, n_c): KGE plausibility (standardised) of candidate pairs of
-        different mentions of one Doc; 0 elsewhere.
+    pairs: shape (n_p, 2): candidate pairs (a, b) of different mentions of one Doc whose
+        KGE plausibility makes a's coherence (none when KGE is off).
+    plausibility: shape (n_p,): their standardised KGE plausibility, 0 where unknown.
     """
 
     mentions: numpy.ndarray
@@ -44,7 +45,8 @@ class CandidateBatch:
     features: numpy.ndarray
     kge: numpy.ndarray
     text: numpy.ndarray
-    coherence: numpy.ndarray
+    pairs: numpy.ndarray
+    plausibility: numpy.ndarray
 
 
 LinkerInput = Tuple[List[Doc], CandidateBatch]
@@ -100,7 +102,7 @@ def _forward(model: Model, X: LinkerInput, is_train: bool):
     local = batch.features @ w + (q_k[owner] * batch.kge).sum(1) + (q_t[owner] * batch.text).sum(1)
     n_m = len(batch.mentions)
     nil = numpy.full((n_m,), b_nil, dtype="float32")
-    coherence = coherence_features(local, nil, owner, batch.coherence)
+    coherence = coherence_features(local, nil, owner, batch.pairs, batch.plausibility)
     scores = numpy.concatenate([local + w_coh * coherence, nil]).astype("float32")
 
     def backprop(d_scores: Floats1d) -> List[Doc]:
@@ -126,29 +128,33 @@ def _forward(model: Model, X: LinkerInput, is_train: bool):
     return model.ops.asarray1f(scores), backprop
 
 
-def coherence_features(local: numpy.ndarray, nil: numpy.ndarray, owner: numpy.ndarray, plausibility: numpy.ndarray) -> numpy.ndarray:
+def coherence_features(
+    local: numpy.ndarray, nil: numpy.ndarray, owner: numpy.ndarray, pairs: numpy.ndarray, plausibility: numpy.ndarray
+) -> numpy.ndarray:
     """Per candidate: the best, over the Doc's other mentions, of its expected KGE
     plausibility with that mention's link, weighted by that mention's softmax over its
-    candidates and NIL (NIL adds nothing); 0 for a mention alone in its Doc.
+    candidates and NIL (NIL adds nothing); 0 for a candidate with no pair of plausibility ≠ 0.
 
-    local: shape (n_c,); nil: shape (n_m,); owner: shape (n_c,); plausibility: (n_c, n_c).
+    local: shape (n_c,); nil: shape (n_m,); owner: shape (n_c,); pairs: shape (n_p, 2),
+    candidate pairs (a, b); plausibility: shape (n_p,), of b beside a (0: unknown, not compared).
     RETURNS: shape (n_c,).
     """
     n_c, n_m = len(local), len(nil)
-    if not n_c:
-        return numpy.zeros((0,), dtype="float32")
+    known = plausibility != 0
+    if not known.any():
+        return numpy.zeros((n_c,), dtype="float32")
     top = nil.copy()
     numpy.maximum.at(top, owner, local)
     exp = numpy.exp(local - top[owner])
     total = numpy.exp(nil - top)
     numpy.add.at(total, owner, exp)
     probs = exp / total[owner]
-    one_hot = numpy.zeros((n_c, n_m), dtype="float32")
-    one_hot[numpy.arange(n_c), owner] = 1.0
-    expected = (plausibility * probs[None, :]) @ one_hot  # (n_c, n_m)
-    partners = (numpy.abs(plausibility) > 0) @ one_hot > 0  # mentions it is compared with
-    expected = numpy.where(partners, expected, -numpy.inf)
-    best = expected.max(1)
+    a, b = pairs[known].T
+    # One cell per (candidate, partner mention): the expected plausibility of its link.
+    cells, cell = numpy.unique(a * n_m + owner[b], return_inverse=True)
+    expected = numpy.bincount(cell.reshape(-1), weights=plausibility[known] * probs[b])
+    best = numpy.full((n_c,), -numpy.inf)
+    numpy.maximum.at(best, cells // n_m, expected)
     return numpy.where(numpy.isfinite(best), best, 0.0).astype("float32")
 
 

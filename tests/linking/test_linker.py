@@ -1,13 +1,17 @@
 """kgx_entity_linker: overfit, NIL, save/load, batch vs single, coherence, text-only mode."""
 
+from types import SimpleNamespace
+
 import numpy
 import pytest
 import spacy
 from spacy.training import Example
 
-from kgx_spacy.kb import build_kb
+from kgx_spacy.kb import KB, build_kb
 from kgx_spacy.kge import KGEModel, TrainingConfig, TriplesFactory, read_triples, train as train_kge
-from kgx_spacy.linking.component import linker_score, mention_cross_entropy, mention_softmax, simulated_nil
+from kgx_spacy.linking import graph as graph_module
+from kgx_spacy.linking.component import Mention, linker_score, mention_cross_entropy, mention_softmax, simulated_nil
+from kgx_spacy.linking.graph import LinkingGraph
 from kgx_spacy.linking.model import coherence_features
 
 TURTLE = """\
@@ -174,14 +178,75 @@ def test_softmax_and_loss_gradient():
 
 
 def test_coherence_uses_the_other_mentions_likely_links():
-    # mention 0: candidates 0, 1; mention 1: candidate 2 (sure). 0 fits 2, 1 does not.
+    # mention 0: candidates 0, 1; mention 1: candidate 2 (sure). 0 fits 2, 1 does not;
+    # 2's pair has plausibility 0 (unknown): it is compared with nothing.
     local = numpy.array([0.0, 0.0, 5.0], dtype="float32")
     nil = numpy.array([-10.0, -10.0], dtype="float32")
     owner = numpy.array([0, 0, 1])
-    plausibility = numpy.zeros((3, 3), dtype="float32")
-    plausibility[0, 2], plausibility[1, 2] = 3.0, -1.0
-    coherence = coherence_features(local, nil, owner, plausibility)
+    pairs = numpy.array([[0, 2], [1, 2], [2, 0]])
+    plausibility = numpy.array([3.0, -1.0, 0.0], dtype="float32")
+    coherence = coherence_features(local, nil, owner, pairs, plausibility)
     assert coherence[0] > 2.9 and coherence[1] < -0.9 and coherence[2] == 0.0
+
+
+def test_coherence_takes_the_best_partner_mention():
+    # mention 0: candidate 0; mentions 1 and 2: one sure candidate each (1, 2).
+    local = numpy.array([0.0, 5.0, 5.0], dtype="float32")
+    nil = numpy.full((3,), -10.0, dtype="float32")
+    owner = numpy.array([0, 1, 2])
+    pairs = numpy.array([[0, 1], [0, 2]])
+    coherence = coherence_features(local, nil, owner, pairs, numpy.array([-2.0, 1.5], dtype="float32"))
+    assert abs(coherence[0] - 1.5) < 1e-3 and coherence[1] == coherence[2] == 0.0
+
+
+def test_coherence_pairs_match_the_plain_loops(trained):
+    """Vectorised pairs = for each mention, its nearest mentions (ties: lower index), all
+    its candidates × their top candidates; with tied positions and candidate-less mentions."""
+    linker = trained.get_pipe("kgx_entity_linker")
+    top_k, n_partners = linker.cfg["coherence_candidates"], linker.cfg["coherence_partners"]
+    rng = numpy.random.default_rng(0)
+    mentions = [
+        [Mention(SimpleNamespace(start=int(p)), [None] * int(rng.integers(0, 5))) for p in rng.integers(0, 12, size=n)]
+        for n in (0, 1, 2, 7, 9)
+    ]
+    expected, offset = set(), 0
+    for doc_mentions in mentions:
+        starts = numpy.cumsum([0] + [len(m.candidates) for m in doc_mentions]) + offset
+        positions = numpy.array([m.span.start for m in doc_mentions])
+        for i in range(len(doc_mentions)):
+            nearest = [j for j in numpy.argsort(numpy.abs(positions - positions[i]), kind="stable") if j != i]
+            for j in nearest[:n_partners]:
+                for a in range(starts[i], starts[i + 1]):
+                    for b in range(starts[j], min(starts[j] + top_k, starts[j + 1])):
+                        expected.add((int(a), int(b)))
+        offset = starts[-1]
+    pairs = linker._coherence_pairs(mentions)
+    assert len(pairs) == len(expected) and set(map(tuple, pairs.tolist())) == expected
+
+
+@pytest.mark.parametrize("interaction", sorted(graph_module.PAIR_SCORES))
+def test_pair_features_score_as_the_interaction(kb_and_kge, monkeypatch, interaction):
+    """The matrix-product plausibility equals the model's own score over every relation."""
+    kb = KB.from_disk(kb_and_kge[0])
+    factory = KGEModel.from_disk(kb_and_kge[1]).factory
+    graph = LinkingGraph(kb, KGEModel(interaction, factory, dim=8, reciprocal=True, init_scale=0.5))
+    heads, tails = numpy.meshgrid(numpy.arange(len(kb)), numpy.arange(len(kb)))
+    fast = graph.raw_plausibility(heads.ravel(), tails.ravel())
+    monkeypatch.delitem(graph_module.PAIR_SCORES, interaction)
+    slow = graph.raw_plausibility(heads.ravel(), tails.ravel())
+    assert numpy.isfinite(slow).any()
+    numpy.testing.assert_allclose(fast, slow, rtol=1e-5, atol=1e-5)
+
+
+def test_cached_candidates_equal_the_kb_lookup(trained):
+    graph = trained.get_pipe("kgx_entity_linker").graph
+    texts = ["paris", "Paris", "lyonn", "new york", "zorblax"]
+    for text in texts:
+        assert graph.candidates(text, 10, True) == tuple(graph.kb.candidates(text, 10, fuzzy=True))
+        assert graph.candidates(text, 2, False) == tuple(graph.kb.candidates(text, 2, fuzzy=False))
+    hits = graph.candidates.cache_info().hits
+    assert graph.candidates("lyonn", 10, True) == tuple(graph.kb.candidates("lyonn", 10, fuzzy=True))
+    assert graph.candidates.cache_info().hits == hits + 1
 
 
 def test_scorer_counts_nil_as_a_match(blank_with_transformer):
