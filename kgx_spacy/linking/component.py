@@ -154,7 +154,6 @@ class EntityLinker(KgxPipe):
         features = numpy.array(features, dtype="float32").reshape(n_c, N_FEATURES)
         if use_kge:
             features[:, 7] = graph.kge_rows[entities] >= 0
-        if use_kge:
             pairs = self._coherence_pairs(mentions)
             plausibility = graph.plausibility(entities[pairs[:, 0]], entities[pairs[:, 1]])
         else:

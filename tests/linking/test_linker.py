@@ -10,7 +10,9 @@ from spacy.training import Example
 from kgx_spacy.kb import KB, build_kb
 from kgx_spacy.kge import KGEModel, TrainingConfig, TriplesFactory, read_triples, train as train_kge
 from kgx_spacy.linking import graph as graph_module
-from kgx_spacy.linking.component import Mention, linker_score, mention_cross_entropy, mention_softmax, simulated_nil
+from kgx_spacy.linking.component import (
+    Mention, linker_score, mention_cross_entropy, mention_softmax, nearest_mentions, simulated_nil,
+)
 from kgx_spacy.linking.graph import LinkingGraph
 from kgx_spacy.linking.model import coherence_features
 
@@ -222,6 +224,14 @@ def test_coherence_pairs_match_the_plain_loops(trained):
         offset = starts[-1]
     pairs = linker._coherence_pairs(mentions)
     assert len(pairs) == len(expected) and set(map(tuple, pairs.tolist())) == expected
+
+
+def test_nearest_mentions_in_chunks_of_rows():
+    positions = numpy.random.default_rng(1).integers(0, 20, size=11)
+    whole = nearest_mentions(positions, 4)
+    assert whole.shape == (11, 4) and (whole != numpy.arange(11)[:, None]).all()
+    assert numpy.array_equal(nearest_mentions(positions, 4, rows_per_chunk=3), whole)
+    assert nearest_mentions(positions[:1], 4).shape == (1, 0) and nearest_mentions(positions[:0], 4).shape == (0, 0)
 
 
 @pytest.mark.parametrize("interaction", sorted(graph_module.PAIR_SCORES))
