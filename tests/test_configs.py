@@ -74,7 +74,10 @@ def test_config_loads_and_initialises(path, tiny_bert, request):
         config["paths"].update(request.getfixturevalue("kb_and_kge"))
     nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
     examples = tiny_examples(nlp)
-    optimizer = nlp.initialize(get_examples=lambda: examples)
+    with nlp.select_pipes(disable=config["training"]["frozen_components"]):  # as spacy train does
+        optimizer = nlp.initialize(get_examples=lambda: examples)
+    if "kgx_entity_linker" in nlp.pipe_names:  # label vectors come from the real encoder, sourced or not
+        assert (abs(nlp.get_pipe("kgx_entity_linker").graph.text_vectors).sum(1) > 0).all()
     nlp.update(examples, sgd=optimizer)
     text = "mary jones lives in london ."
     doc = nlp(text)

@@ -360,11 +360,12 @@ def gold_links(eg: Example) -> List[Tuple[Span, str]]:
 def label_vectors(kb: KB, tok2vec: Model, nlp: Optional[Language], name: str, batch_size: int = 256) -> numpy.ndarray:
     """Unit vectors of every entity's preferred label (its IRI when it has none), by the
     token encoder ``tok2vec`` after the pipeline's upstream component (the transformer
-    ``name`` listens to). shape (n_entities, d)."""
+    ``name`` listens to), looked up among all components: ``spacy train`` initialises with
+    the frozen ones (a sourced transformer) disabled. shape (n_entities, d)."""
     upstream = None
     if nlp is not None:
         upstream = next(
-            (proc for _, proc in nlp.pipeline if name in getattr(proc, "listener_map", {})), None
+            (proc for _, proc in nlp.components if name in getattr(proc, "listener_map", {})), None
         )
     make_doc = nlp.make_doc if nlp is not None else None
     vectors = []
