@@ -19,6 +19,6 @@ echo "Facts extracted from samples/, with provenance (SPARQL over $OUT/kgx-store
     ?statement a rdf:Statement ; rdf:subject ?subject ; rdf:predicate ?predicate ;
       rdf:object ?object ; kgx:confidence ?confidence ; prov:wasDerivedFrom ?doc .
     ?doc dcterms:identifier ?document .
-    FILTER (?predicate NOT IN (rdf:type, rdfs:label))
+    FILTER (?predicate NOT IN (rdf:type, rdfs:label, kgx:nil))
   } ORDER BY ?document ?subject ?predicate'
 echo "Pipeline: training/default/model-best   RDF store: $OUT/kgx-store   Files: $OUT/samples.trig, $OUT/samples.ttl"

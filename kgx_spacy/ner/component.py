@@ -86,6 +86,7 @@ class EntityTagger(KgxPipe):
 
     def set_annotations(self, docs: Iterable[Doc], guesses: List[List[ScoredSpan]]) -> None:
         for doc, spans in zip(docs, guesses):
+            spans = [s for s in spans if doc[s[0] : s[1]].text.strip()]  # a newline is no entity
             ents = [Span(doc, start, end, label=self.labels[label]) for start, end, label, _ in spans]
             doc.ents = ents
             group = SpanGroup(doc, name=self.cfg["spans_key"], spans=ents)

@@ -107,6 +107,15 @@ def test_empty_whitespace_and_one_token(trained, text):
     assert len(docs[1].ents) == 3
 
 
+def test_whitespace_spans_are_never_entities(trained):
+    doc = trained.make_doc("paris \n")
+    assert doc[1].is_space
+    ner = trained.get_pipe("kgx_ner")
+    ner.set_annotations([doc], [[(0, 1, 0, 0.9), (1, 2, 0, 0.8)]])
+    assert [(e.start, e.end) for e in doc.ents] == [(0, 1)]
+    assert doc.spans["kgx_entities"].attrs["scores"] == [0.9]
+
+
 def test_missing_gold_tags_add_no_gradient(blank_with_transformer):
     nlp = blank_with_transformer()
     nlp.add_pipe("kgx_ner")
