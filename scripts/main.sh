@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: set up .venv; build the default English pipeline if it is not there yet
-# (WebNLG distant supervision, DBpedia KB + KGE, joint training: about 20 minutes on 2 CPU
-# cores, cached afterwards); turn the sample texts into RDF in the embedded Oxigraph store;
+# (WebNLG distant supervision, DBpedia KB + KGE, joint training: about 21 minutes on 2 CPU
+# cores, 25 with the install; cached afterwards); turn the sample texts into RDF in the embedded Oxigraph store;
 # print a SPARQL answer. Every step is a `spacy project` command (project.yml, workflow
 # "main") that runs again only when its inputs changed; re-extracting replaces each
 # document's graph, so the store never holds duplicates.
