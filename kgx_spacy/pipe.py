@@ -50,11 +50,31 @@ class KgxPipe(TrainablePipe):
         validate_examples(examples, f"{type(self).__name__}.update")
         set_dropout_rate(self.model, drop)
         loss = self.learn(examples)
-        if loss is not None:
+        if loss is None:
+            self._pass_no_gradient([eg.predicted for eg in examples])
+        else:
             if sgd is not None:
                 self.finish_update(sgd)
             losses[self.name] += loss
         return losses
+
+    def _pass_no_gradient(self, docs: List) -> None:
+        """Backprop zeros through ``tok2vec``: when this component is the shared
+        transformer's last listener, its backprop is what runs the transformer's update
+        for the whole batch, with the other components' gradients."""
+        if not any(len(doc) for doc in docs):
+            return  # the transformer skipped the batch too
+        vectors, backprop = self.model.get_ref("tok2vec").begin_update(docs)
+        backprop([self.model.ops.alloc2f(*v.shape) for v in vectors])
+
+    def finish_update(self, sgd) -> None:
+        import os
+        scale = float(os.environ.get("KGX_EXP_HEADLR", "1"))
+        for node in self.model.walk():
+            for name in node.param_names:
+                if node.has_grad(name):
+                    param, _ = sgd((node.id, name), node.get_param(name), node.get_grad(name), lr_scale=scale)
+                    node.set_param(name, param)
 
     def learn(self, examples: List[Example]) -> Optional[float]:
         """Forward, loss and backprop for one batch; the loss, or None when the batch has

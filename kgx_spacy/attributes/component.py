@@ -20,7 +20,7 @@ from .normalize import KINDS, normalize_value
 DEFAULT_ATTRIBUTE_MODEL = default_model(
     """
 [model]
-@architectures = "kgx.AttributeTagger.v1"
+@architectures = "kgx.AttributeTagger.v2"
 hidden_width = 256
 dropout = 0.1
 """

@@ -5,14 +5,14 @@ from typing import List, Optional, Tuple
 
 from spacy.tokens import Doc
 from spacy.util import registry
-from thinc.api import Dropout, Linear, Model, chain, with_array
+from thinc.api import Dropout, Linear, Model, chain, glorot_uniform_init, with_array
 from thinc.types import Floats2d, Ints2d
 
 from ..ner.model import zero_init
 from ..relations.model import pair_head
 
 
-@registry.architectures("kgx.AttributeTagger.v1")
+@registry.architectures("kgx.AttributeTagger.v2")
 def build_attribute_tagger(
     tok2vec: Model[List[Doc], List[Floats2d]],
     hidden_width: int = 256,
@@ -27,8 +27,25 @@ def build_attribute_tagger(
     As a whole the model maps ``(docs, pairs)`` to ``(tag logits, pair logits)`` (training,
     where the pairs are known); at inference the component runs the heads one after the
     other, since the pairs depend on the values the tagger finds.
+
+    The value tagger's output starts from Glorot-uniform weights (v1: zeros, which kept
+    gradient from the encoder until they had grown).
     """
-    value_output = Linear(init_W=zero_init)
+    return _attribute_tagger(tok2vec, hidden_width, dropout, glorot_uniform_init)
+
+
+@registry.architectures("kgx.AttributeTagger.v1")
+def build_attribute_tagger_v1(
+    tok2vec: Model[List[Doc], List[Floats2d]],
+    hidden_width: int = 256,
+    dropout: float = 0.1,
+) -> Model[Tuple[List[Doc], List[Ints2d]], Tuple[List[Floats2d], Floats2d]]:
+    """As v2, with a zero-initialised value-tagger output (kept for pipelines trained with it)."""
+    return _attribute_tagger(tok2vec, hidden_width, dropout, zero_init)
+
+
+def _attribute_tagger(tok2vec, hidden_width: int, dropout: float, init_W) -> Model:
+    value_output = Linear(init_W=init_W)
     tagger = with_array(chain(Dropout(dropout), value_output))
     head = pair_head(hidden_width, dropout, None)
     return Model(

@@ -411,7 +411,7 @@ def mention_softmax(scores: numpy.ndarray, owner: numpy.ndarray, n_mentions: int
 
 
 def mention_cross_entropy(scores: numpy.ndarray, owner: numpy.ndarray, targets: numpy.ndarray):
-    """Mean over mentions of -log P(target) under ``mention_softmax``; and the gradient.
+    """-log P(target) under ``mention_softmax``, summed over mentions; and the gradient.
 
     targets: per mention, the gold candidate's index, or its number of candidates for NIL.
     """
@@ -425,9 +425,9 @@ def mention_cross_entropy(scores: numpy.ndarray, owner: numpy.ndarray, targets: 
         loss -= float(numpy.log(p[target] + 1e-9))
         grad = p.copy()
         grad[target] -= 1.0
-        d_scores[bounds[m] : bounds[m + 1]] = grad[:-1] / n_m
-        d_scores[n_c + m] = grad[-1] / n_m
-    return loss / n_m, d_scores
+        d_scores[bounds[m] : bounds[m + 1]] = grad[:-1]
+        d_scores[n_c + m] = grad[-1]
+    return loss, d_scores
 
 
 # -- scoring ------------------------------------------------------------------------------

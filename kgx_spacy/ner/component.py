@@ -18,7 +18,7 @@ from .tags import ScoredSpan, biluo_to_bio, bio_tags, decode, tagging_loss
 DEFAULT_NER_MODEL = default_model(
     """
 [model]
-@architectures = "kgx.TokenTagger.v1"
+@architectures = "kgx.TokenTagger.v2"
 dropout = 0.1
 """
 )

@@ -113,25 +113,27 @@ def decode(scores: numpy.ndarray, n_labels: int) -> List[ScoredSpan]:
 def tagging_loss(
     scores: Sequence[numpy.ndarray], gold: Sequence[Sequence[Optional[str]]], tags: Sequence[str]
 ) -> Tuple[float, List[numpy.ndarray]]:
-    """Mean cross-entropy over tokens with a known gold BIO tag, and its gradient.
+    """Cross-entropy summed over tokens with a known gold BIO tag, and its gradient.
+
+    Summed, as spaCy's own losses are: a mean over a batch's ~1,000 tokens makes the
+    encoder's gradients so small that Adam's epsilon damps its updates, and in joint
+    training it would weigh a component by its batch size instead of its examples.
 
     scores: per Doc, logits of shape (n_tokens, n_tags). gold: per Doc, a tag name or None
     (missing, or the token does not align to one gold token) per token; None adds no loss
     and no gradient.
     """
     index = {tag: i for i, tag in enumerate(tags)}
-    d_scores, total, n_known = [], 0.0, 0
+    d_scores, total = [], 0.0
     for doc_scores, doc_gold in zip(scores, gold):
         known = numpy.array([tag is not None for tag in doc_gold], dtype="float32")
         truth = numpy.array([index.get(tag, 0) if tag else 0 for tag in doc_gold], dtype="int64")
         rows = numpy.arange(len(truth))
         probs = numpy.exp(log_softmax(doc_scores))
         total -= float((numpy.log(probs[rows, truth] + 1e-12) * known).sum())
-        n_known += int(known.sum())
         probs[rows, truth] -= 1.0
         d_scores.append(probs * known[:, None])
-    n_known = max(n_known, 1)
-    return total / n_known, [d / n_known for d in d_scores]
+    return total, d_scores
 
 
 def log_softmax(scores: numpy.ndarray) -> numpy.ndarray:

@@ -150,7 +150,7 @@ class RelationClassifier(EntityPairPipe):
         return loss
 
     def get_loss(self, examples: Sequence[Example], logits: Floats2d, pairs: List[List[Pair]]):
-        """Binary cross-entropy per pair and label, averaged over pairs."""
+        """Binary cross-entropy per pair and label, summed."""
         truth = numpy.concatenate([self._gold_matrix(eg, p) for eg, p in zip(examples, pairs)])
         loss, d_logits = multilabel_loss(self.model.ops.to_numpy(logits), truth)
         return loss, self.model.ops.asarray2f(d_logits)
@@ -214,15 +214,15 @@ class RelationClassifier(EntityPairPipe):
 
 
 def multilabel_loss(logits: numpy.ndarray, truth: numpy.ndarray) -> Tuple[float, numpy.ndarray]:
-    """Sigmoid binary cross-entropy summed over labels, averaged over rows; and its gradient.
+    """Sigmoid binary cross-entropy summed over labels and rows (as ``tagging_loss`` sums
+    over tokens); and its gradient.
 
     logits, truth: shape (n_pairs, n_labels); truth holds 0.0 or 1.0.
     """
     probs = sigmoid(logits)
     eps = 1e-7
     loss = -(truth * numpy.log(probs + eps) + (1 - truth) * numpy.log(1 - probs + eps)).sum()
-    n_rows = max(len(truth), 1)
-    return float(loss / n_rows), (probs - truth) / n_rows
+    return float(loss), probs - truth
 
 
 # -- scoring ----------------------------------------------------------------------------
