@@ -68,13 +68,19 @@ class KgxPipe(TrainablePipe):
         backprop([self.model.ops.alloc2f(*v.shape) for v in vectors])
 
     def finish_update(self, sgd) -> None:
-        import os
-        scale = float(os.environ.get("KGX_EXP_HEADLR", "1"))
+        """The optimizer's step on this component's own weights (the shared transformer
+        steps its own), each at the learning rate times ``lr_scale(node, name)``."""
         for node in self.model.walk():
             for name in node.param_names:
                 if node.has_grad(name):
+                    scale = self.lr_scale(node, name)
                     param, _ = sgd((node.id, name), node.get_param(name), node.get_grad(name), lr_scale=scale)
                     node.set_param(name, param)
+
+    def lr_scale(self, node: Model, name: str) -> float:
+        """A head trained from scratch learns at ``cfg["learn_rate_scale"]`` times the rate
+        the pretrained encoder is fine-tuned with."""
+        return self.cfg["learn_rate_scale"]
 
     def learn(self, examples: List[Example]) -> Optional[float]:
         """Forward, loss and backprop for one batch; the loss, or None when the batch has

@@ -38,6 +38,7 @@ VALUES_SPANS_KEY = "kgx_values"
         "max_distance": 100,
         "threshold": 0.5,
         "spans_key": VALUES_SPANS_KEY,
+        "learn_rate_scale": 10.0,
         "scorer": {"@scorers": "kgx.attribute_scorer.v1"},
     },
     default_score_weights={"attr_f": 1.0, "attr_p": 0.0, "attr_r": 0.0, "attr_f_per_type": None},
@@ -50,6 +51,7 @@ def make_attribute_tagger(
     max_distance: int,
     threshold: float,
     spans_key: str,
+    learn_rate_scale: float,
     scorer: Optional[Callable],
 ) -> "AttributeTagger":
     """value_kinds: attribute → what its values hold (date, number, quantity, string), for
@@ -57,6 +59,8 @@ def make_attribute_tagger(
     max_distance: the most tokens between an entity and a value that can belong to it.
     threshold: the pair probability from which a value is attached to an entity.
     spans_key: where the value spans go (``doc.spans[spans_key]``, scores in its attrs).
+    learn_rate_scale: the heads' own weights learn at this times the optimizer's rate (the
+        shared encoder at the rate itself).
     """
     unknown = {kind for kind in value_kinds.values() if kind not in KINDS}
     if unknown:
@@ -70,6 +74,7 @@ def make_attribute_tagger(
         max_distance=max_distance,
         threshold=threshold,
         spans_key=spans_key,
+        learn_rate_scale=learn_rate_scale,
         scorer=scorer,
     )
 
@@ -93,9 +98,10 @@ class AttributeTagger(EntityPairPipe):
         max_distance: int,
         threshold: float,
         spans_key: str,
+        learn_rate_scale: float,
         scorer: Optional[Callable],
     ):
-        cfg = {"entity_labels": [], "threshold": threshold, "spans_key": spans_key}
+        cfg = {"entity_labels": [], "threshold": threshold, "spans_key": spans_key, "learn_rate_scale": learn_rate_scale}
         super().__init__(vocab, model, name, scorer, cfg)
         self.lang = lang
         self.value_kinds = value_kinds

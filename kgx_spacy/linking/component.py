@@ -265,15 +265,10 @@ class EntityLinker(KgxPipe):
             return len(mention.candidates)
         return None
 
-    def finish_update(self, sgd) -> None:
-        """The optimizer's step; the head's scalar weights (``SCALED_PARAMS``) take it with
-        the learning rate times ``cfg["lr_scale"]``."""
-        for node in self.model.walk():
-            for name in node.param_names:
-                if node.has_grad(name):
-                    scale = self.cfg["lr_scale"] if node is self.model and name in SCALED_PARAMS else 1.0
-                    param, _ = sgd((node.id, name), node.get_param(name), node.get_grad(name), lr_scale=scale)
-                    node.set_param(name, param)
+    def lr_scale(self, node, name: str) -> float:
+        """The head's scalar weights (``SCALED_PARAMS``) learn at ``cfg["lr_scale"]`` times
+        the rate."""
+        return self.cfg["lr_scale"] if node is self.model and name in SCALED_PARAMS else 1.0
 
     def initialize(
         self,

@@ -36,6 +36,7 @@ Pair = Tuple[Span, Span]
         "candidates": {"@misc": "kgx.entity_pair_candidates.v1", "max_distance": 100, "max_pairs": 1000},
         "threshold": 0.5,
         "train_on_predicted_entities": False,
+        "learn_rate_scale": 10.0,
         "scorer": {"@scorers": "kgx.relation_scorer.v1"},
     },
     default_score_weights={"rel_micro_f": 1.0, "rel_micro_p": 0.0, "rel_micro_r": 0.0, "rel_f_per_type": None},
@@ -47,12 +48,15 @@ def make_relation_classifier(
     candidates: PairGenerator,
     threshold: float,
     train_on_predicted_entities: bool,
+    learn_rate_scale: float,
     scorer: Optional[Callable],
 ) -> "RelationClassifier":
     """threshold: default decision threshold on the calibrated probability, per label
         overridable by ``kgx calibrate`` (stored in the component's cfg).
     train_on_predicted_entities: also train on pairs of the entities an earlier, annotating
         NER predicted (negatives the classifier will meet at inference), beside the gold ones.
+    learn_rate_scale: the head's own weights learn at this times the optimizer's rate (the
+        shared encoder at the rate itself).
     """
     return RelationClassifier(
         nlp.vocab,
@@ -61,6 +65,7 @@ def make_relation_classifier(
         candidates=candidates,
         threshold=threshold,
         train_on_predicted_entities=train_on_predicted_entities,
+        learn_rate_scale=learn_rate_scale,
         scorer=scorer,
     )
 
@@ -81,10 +86,14 @@ class RelationClassifier(EntityPairPipe):
         candidates: PairGenerator,
         threshold: float,
         train_on_predicted_entities: bool,
+        learn_rate_scale: float,
         scorer: Optional[Callable],
     ):
         # calibration: label → (a, b); probability = sigmoid(a * logit + b)
-        cfg = {"entity_labels": [], "threshold": threshold, "thresholds": {}, "calibration": {}}
+        cfg = {
+            "entity_labels": [], "threshold": threshold, "thresholds": {}, "calibration": {},
+            "learn_rate_scale": learn_rate_scale,
+        }
         super().__init__(vocab, model, name, scorer, cfg)
         self.candidates = candidates
         self.train_on_predicted_entities = train_on_predicted_entities

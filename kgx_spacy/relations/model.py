@@ -103,8 +103,10 @@ def _features_forward(model: Model, X: VectorPairs, is_train: bool):
     pooled, backprops = [], []
     for start, end in ranges:
         index, span_lengths = _range_rows(start, end)
-        gathered = tokens[ops.asarray1i(index)] if len(index) else ops.alloc2f(0, width)
-        pooled.append(ops.reduce_mean(gathered, ops.asarray1i(span_lengths)))
+        if len(index):
+            pooled.append(ops.reduce_mean(tokens[ops.asarray1i(index)], ops.asarray1i(span_lengths)))
+        else:  # every range empty (e.g. only adjacent pairs): thinc's reduce_mean needs a row
+            pooled.append(ops.alloc2f(len(start), width))
         backprops.append((index, span_lengths))
     head, tail, between = pooled
     types = numpy.concatenate([p[:, 4:6] for p in pairs] or [numpy.zeros((0, 2), "int64")])
