@@ -1,4 +1,5 @@
-"""Render bench/results/*.json as the README's benchmark table (between the markers).
+"""Render bench/results/*.json as the README's tables (between the markers): the benchmark
+table, and the dev curves of the NER learning ablation.
 
     python bench/table.py          # rewrite the table in README.md
     python bench/table.py --check  # exit 1 if README.md is out of date
@@ -12,6 +13,8 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
 README = REPO / "README.md"
 BEGIN, END = "<!-- bench-table:begin -->", "<!-- bench-table:end -->"
+CURVES_BEGIN, CURVES_END = "<!-- ner-ablation-table:begin -->", "<!-- ner-ablation-table:end -->"
+CURVE_STEPS = (100, 200, 300)
 
 # Published figures to read ours against: (metric, anchor text).
 ANCHORS = {
@@ -78,10 +81,28 @@ def render() -> str:
     return "\n".join(rows)
 
 
+def render_curves(result: dict, steps=CURVE_STEPS) -> str:
+    """One row per variant of an ablation result: its dev ``ents_f`` at ``steps``."""
+    steps_text = " / ".join(map(str, steps))
+    rows = [f"| variant | dev `ents_f` at step {steps_text} |", "|---|---|"]
+    for name, curve in result["dev_curves"].items():
+        by_step = {point["step"]: point["ents_f"] for point in curve}
+        values = " / ".join(f"{by_step[step]:.3f}" for step in steps)
+        rows.append(f"| {result['variant_labels'][name]} | {values} |")
+    return "\n".join(rows)
+
+
+def between(text: str, begin: str, end: str, block: str) -> str:
+    """``text`` with what lies between the markers replaced by ``block``."""
+    start, stop = text.index(begin) + len(begin), text.index(end)
+    return text[:start] + "\n" + block + "\n" + text[stop:]
+
+
 def main() -> int:
     text = README.read_text()
-    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
-    updated = text[:start] + "\n" + render() + "\n" + text[end:]
+    ablation = json.loads((RESULTS / "ner-learning-ablation.json").read_text())
+    updated = between(text, BEGIN, END, render())
+    updated = between(updated, CURVES_BEGIN, CURVES_END, render_curves(ablation))
     if "--check" in sys.argv:
         return int(updated != text)
     README.write_text(updated)
