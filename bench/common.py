@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Sequence
 
 import spacy
 from spacy.tokens import DocBin
@@ -31,8 +31,19 @@ def convert(dataset: str) -> Path:
     return out
 
 
-def train(config: Path, corpus: Path, output: Path, max_steps: int, gpu_id: int, *overrides: str) -> None:
-    """``spacy train`` with the corpus paths and a step budget (the schedule follows it)."""
+def train(
+    config: Path, corpus: Path, output: Path, max_steps: int, gpu_id: int, *overrides: str,
+    curve: Sequence[str] = ("ents_f", "rel_micro_f"),
+) -> Dict:
+    """``spacy train`` with the corpus paths and a step budget (the schedule follows it).
+
+    The run logs every evaluation through ``kgx.TrainingLog.v1`` to OUTPUT/train-log.jsonl.
+    RETURNS: the budget (``train_seconds``: wall time of the whole command, initialisation
+    included; ``train_steps``, ``train_epochs``) and ``dev_curve`` (step, seconds and the
+    ``curve`` scores that the run reports, per evaluation).
+    """
+    log = Path(output) / "train-log.jsonl"
+    start = time.perf_counter()
     run(
         [
             sys.executable, "-m", "spacy", "train", str(config),
@@ -41,10 +52,28 @@ def train(config: Path, corpus: Path, output: Path, max_steps: int, gpu_id: int,
             "--paths.dev", str(corpus / "dev.spacy"),
             "--training.max_steps", str(max_steps),
             "--training.optimizer.learn_rate.total_steps", str(max_steps),
+            "--training.logger.@loggers", "kgx.TrainingLog.v1",
+            "--training.logger.path", str(log),
             "--gpu-id", str(gpu_id),
             *overrides,
         ]
     )
+    return budget(log, time.perf_counter() - start, curve)
+
+
+def budget(log: Path, seconds: float, curve: Sequence[str]) -> Dict:
+    """The budget and dev curve of one training run, from its ``kgx.TrainingLog.v1`` file."""
+    records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    return {
+        "train_seconds": round(seconds, 1),
+        "train_steps": records[-1]["step"] if records else 0,
+        "train_epochs": records[-1]["epoch"] if records else 0,
+        "dev_curve": [
+            {"step": r["step"], "seconds": r["seconds"],
+             **{k: round(r["scores"][k], 4) for k in curve if r["scores"].get(k) is not None}}
+            for r in records
+        ],
+    }
 
 
 def load_docs(path: Path, nlp) -> list:
@@ -118,11 +147,15 @@ def machine(gpu_id: int) -> str:
         import torch
 
         return torch.cuda.get_device_name(gpu_id)
-    return f"{os.cpu_count()}-core CPU ({platform.processor() or platform.machine()})"
+    cores = len(os.sched_getaffinity(0))  # the cores this run may use (taskset), not the machine's
+    return f"{cores}-core CPU ({platform.processor() or platform.machine()})"
 
 
-def write_result(benchmark: str, dataset: str, split: str, metrics: Dict, seconds: float, gpu_id: int, script: str, encoder: str = "all-MiniLM-L6-v2") -> None:
-    """bench/results/<benchmark>.json (``-gpu`` added on a GPU) in DESIGN.md's schema."""
+def write_result(benchmark: str, dataset: str, split: str, metrics: Dict, seconds: float, gpu_id: int, script: str, encoder: str = "all-MiniLM-L6-v2", **extra) -> None:
+    """bench/results/<benchmark>.json (``-gpu`` added on a GPU) in DESIGN.md's schema.
+
+    extra: further top-level fields (``dev_curves``: run name → ``budget()["dev_curve"]``).
+    """
     commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=REPO).stdout.strip()
     result = {
         "benchmark": benchmark,
@@ -133,6 +166,7 @@ def write_result(benchmark: str, dataset: str, split: str, metrics: Dict, second
         "encoder": encoder,
         "seconds": round(seconds, 1),
         "metrics": {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()},
+        **extra,
         "command": " ".join(["python", script, *sys.argv[1:]]),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)

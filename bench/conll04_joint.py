@@ -5,7 +5,7 @@ Step-wise: configs/stepwise_rel_trf.cfg on the NER benchmark's trained model (or
 one), frozen. Both are calibrated on dev (``kgx calibrate``), then scored on test with the
 entities they predict themselves.
 
-    python bench/conll04_joint.py [--max-steps 2000] [--gpu-id -1] [--skip-train]
+    python bench/conll04_joint.py [--max-steps 2000] [--gpu-id -1] [--skip-train] [--joint-only]
 
 Writes bench/results/conll04-joint.json (conll04-joint-gpu.json with a GPU).
 """
@@ -26,24 +26,30 @@ def main() -> None:
     parser.add_argument("--stepwise-steps", type=int, default=1000)
     parser.add_argument("--gpu-id", type=int, default=-1)
     parser.add_argument("--skip-train", action="store_true", help="reuse trained models")
+    parser.add_argument("--joint-only", action="store_true", help="leave out the step-wise pipeline")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     started = time.time()
     corpus = convert("conll04")
-    metrics = {}
+    metrics, curves = {}, {}
 
     joint = WORK / "conll04-joint"
     ner = WORK / "conll04-kgx_ner"
     stepwise = WORK / "conll04-stepwise"
+    runs = [(joint, "")] if args.joint_only else [(joint, ""), (stepwise, "stepwise_")]
     if not args.skip_train:
-        train(REPO / "configs" / "joint_trf.cfg", corpus, joint, args.max_steps, args.gpu_id)
-        if not (ner / "model-best").exists():
-            train(REPO / "configs" / "ner_trf.cfg", corpus, ner, 1500, args.gpu_id)
-        train(
-            REPO / "configs" / "stepwise_rel_trf.cfg", corpus, stepwise, args.stepwise_steps, args.gpu_id,
-            "--paths.ner_model", str(ner / "model-best"),
-        )
-    for name, prefix in ((joint, ""), (stepwise, "stepwise_")):
+        budgets = {"": train(REPO / "configs" / "joint_trf.cfg", corpus, joint, args.max_steps, args.gpu_id)}
+        if not args.joint_only:
+            if not (ner / "model-best").exists():
+                train(REPO / "configs" / "ner_trf.cfg", corpus, ner, 1500, args.gpu_id)
+            budgets["stepwise_"] = train(
+                REPO / "configs" / "stepwise_rel_trf.cfg", corpus, stepwise, args.stepwise_steps, args.gpu_id,
+                "--paths.ner_model", str(ner / "model-best"),
+            )
+        for prefix, spent in budgets.items():
+            curves[f"{prefix or 'joint_'}dev"] = spent.pop("dev_curve")
+            metrics.update({f"{prefix}{k}": v for k, v in spent.items()})
+    for name, prefix in runs:
         calibrated = name / "calibrated"
         result = calibrate_model(name / "model-best", corpus / "dev.spacy", calibrated, "kgx_relation_classifier")
         scores = evaluate(calibrated, corpus / "test.spacy", args.gpu_id)
@@ -65,7 +71,10 @@ def main() -> None:
     gold = load_docs(corpus / "test.spacy", nlp)
     metrics.update(measure_speed(nlp, [doc.text for doc in gold], args.gpu_id))
     metrics.update(time_many_entities(nlp, gold))
-    write_result("conll04-joint", "conll04", "test", metrics, time.time() - started, args.gpu_id, "bench/conll04_joint.py")
+    write_result(
+        "conll04-joint", "conll04", "test", metrics, time.time() - started, args.gpu_id, "bench/conll04_joint.py",
+        dev_curves=curves,
+    )
 
 
 def time_many_entities(nlp, gold_docs, n_entities: int = 200) -> dict:

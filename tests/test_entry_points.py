@@ -15,6 +15,7 @@ GROUPS = {
     "spacy_scorers": registry.scorers,
     "spacy_readers": registry.readers,
     "spacy_misc": registry.misc,
+    "spacy_loggers": registry.loggers,
 }
 
 
