@@ -10,7 +10,7 @@ from spacy.training.loggers import console_logger_v3
 
 
 def training_log(
-    path: Union[str, Path], progress_bar: Optional[str] = None, console_output: bool = True
+    path: Union[str, Path], progress_bar: Union[str, bool, None] = None, console_output: bool = True
 ) -> Callable:
     """``kgx.TrainingLog.v1``: spaCy's console table, plus one JSON line per evaluation.
 
@@ -18,9 +18,12 @@ def training_log(
     ``losses`` (per component, since the last evaluation), ``scores`` (every dev score, as
     fractions) and ``score`` (the weighted score). Lines are flushed as they are written,
     so the dev curve of a run that is killed is kept up to its last evaluation. An existing
-    file is replaced.
+    file is replaced. progress_bar: as in ``spacy.ConsoleLogger.v3`` (``"train"``, ``"eval"``);
+    a config written for ``spacy.ConsoleLogger.v1`` may give true (``"eval"``) or false.
     """
     path = util.ensure_path(path)
+    if isinstance(progress_bar, bool):
+        progress_bar = "eval" if progress_bar else None
     console = console_logger_v3(progress_bar=progress_bar, console_output=console_output)
 
     def setup(nlp, stdout: IO = sys.stdout, stderr: IO = sys.stderr) -> Tuple[Callable, Callable]:

@@ -53,6 +53,8 @@ seed = 0
 @loggers = "kgx.TrainingLog.v1"
 path = "train-log.jsonl"
 console_output = false
+# as a config written for spacy.ConsoleLogger.v1 has it
+progress_bar = false
 
 [training.score_weights]
 ents_f = 1.0
