@@ -17,7 +17,8 @@ from ..extensions import LINKS
 from ..kb import KB, Candidate
 from ..kge import KGEModel
 from ..pipe import KgxPipe, default_model
-from ..rdf.mapping import DEFAULT_BASE_IRI, RDFMapping
+from .. import iris
+from ..iris import DEFAULT_BASE_IRI
 from ..relations.component import prf
 from .graph import LinkingGraph
 from .model import N_FEATURES, CandidateBatch
@@ -213,7 +214,7 @@ class EntityLinker(KgxPipe):
         return out
 
     def set_annotations(self, docs: Iterable[Doc], predictions) -> None:
-        mapping = RDFMapping(base_iri=self.cfg["nil_base_iri"])
+        nil_base = iris.base(self.cfg["nil_base_iri"])
         for doc, doc_predictions in zip(docs, predictions):
             records, ents = [], list(doc.ents)
             by_start = {(e.start, e.end): i for i, e in enumerate(ents)}
@@ -223,7 +224,7 @@ class EntityLinker(KgxPipe):
                 if best >= 0 and probs[best] >= self.cfg["nil_threshold"] and probs[best] >= probs[-1]:
                     iri, score, nil = mention.candidates[best].iri, float(probs[best]), False
                 else:
-                    iri, score, nil = str(mapping.entity_iri(span.text, span.label_)), float(probs[-1]), True
+                    iri, score, nil = iris.entity_iri(nil_base, span.text, span.label_), float(probs[-1]), True
                 records.append({"start": span.start, "end": span.end, "iri": iri, "score": score, "nil": nil})
                 ents[by_start[(span.start, span.end)]] = Span(doc, span.start, span.end, label=span.label, kb_id=iri)
             doc.ents = ents

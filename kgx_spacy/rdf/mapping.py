@@ -15,21 +15,20 @@ re-exporting a document replaces its graph instead of duplicating it.
 """
 
 import hashlib
-import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Dict, Iterator, List, Optional, Tuple
-from urllib.parse import quote
 
 from rdflib import RDF, RDFS, XSD, Dataset, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, NamespaceManager
 from spacy.tokens import Doc, Span
 
+from .. import iris
 from ..extensions import ATTRIBUTES, DOC_ID, ENTITIES_SPANS_KEY, LINKS, RDF_CONFIG, RELATIONS
+from ..iris import DEFAULT_BASE_IRI, encode_segment
 from .vocab import KGX
 
 Quad = Tuple[URIRef, URIRef, object, URIRef]
 
-DEFAULT_BASE_IRI = "http://example.org/kgx/"
 DEFAULT_PRODUCERS = {
     "entities": "kgx_ner",
     "links": "kgx_entity_linker",
@@ -65,8 +64,7 @@ class RDFMapping:
     run_id: Optional[str] = None
 
     def __post_init__(self):
-        if not self.base_iri.endswith(("/", "#")):
-            self.base_iri += "/"
+        self.base_iri = iris.base(self.base_iri)
         self.producers = {**DEFAULT_PRODUCERS, **self.producers}
 
     def to_dict(self) -> dict:
@@ -83,7 +81,7 @@ class RDFMapping:
         return cls(producers=producers, **kwargs)
 
     def mint(self, *segments: str) -> URIRef:
-        return URIRef(self.base_iri + "/".join(encode_segment(s) for s in segments))
+        return URIRef(iris.mint(self.base_iri, *segments))
 
     def class_iri(self, label: str) -> URIRef:
         return URIRef(self.classes[label]) if label in self.classes else self.mint("class", label)
@@ -102,28 +100,11 @@ class RDFMapping:
         return URIRef(self.vocabulary + encode_segment(label))
 
     def doc_iri(self, doc: Doc) -> URIRef:
-        doc_id = doc._.get(DOC_ID)
-        if doc_id is None:
-            doc_id = "sha1-" + hashlib.sha1(doc.text.encode("utf-8")).hexdigest()[:20]
-        return self.mint("document", str(doc_id))
+        return URIRef(iris.document_iri(self.base_iri, doc.text, doc._.get(DOC_ID)))
 
     def entity_iri(self, text: str, label: Optional[str]) -> URIRef:
         """Minted IRI for an unlinked mention: the same text and type give the same IRI."""
-        return self.mint("entity", label or "Entity", normalise_mention(text))
-
-
-def normalise_mention(text: str) -> str:
-    """NFC with runs of white space folded to one space, so layout does not mint new IRIs."""
-    return " ".join(unicodedata.normalize("NFC", text).split())
-
-
-def encode_segment(text: str) -> str:
-    """An IRI path segment: every character outside RFC 3986's unreserved set %-encoded.
-
-    Reversible (``urllib.parse.unquote``), so two different texts never share an IRI;
-    ``"John Smith"`` → ``John%20Smith``, ``"based_in"`` stays ``based_in``.
-    """
-    return quote(text, safe="")
+        return URIRef(iris.entity_iri(self.base_iri, text, label))
 
 
 def doc_to_dataset(doc: Doc, mapping: Optional[RDFMapping] = None) -> Dataset:
