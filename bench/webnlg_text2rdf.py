@@ -8,7 +8,7 @@ triples). Given ``--model`` it is used as it is; otherwise it is built here the 
 
 Each test text's predicted facts become WebNLG triples (``doc_triples``) and are scored
 against the text's reference triples with the official WebNLG+ 2020 definitions
-(``kgx_spacy.corpora.webnlg_eval``): exact, partial and strict F1. Speed is text → RDF in
+(``kgx_spacy.evaluation.webnlg``): exact, partial and strict F1. Speed is text → RDF in
 an embedded Oxigraph store (``kgx extract``'s code path) for the whole test set, beside
 the encoder alone on the same texts.
 
@@ -32,7 +32,7 @@ import spacy
 from common import REPO, WORK, measure_speed, run, write_result
 from kgx_spacy.cli.extract import extract
 from kgx_spacy.corpora import data_dir, webnlg
-from kgx_spacy.corpora.webnlg_eval import score
+from kgx_spacy.evaluation.webnlg import score
 from kgx_spacy.corpora.webnlg_links import DBR
 from kgx_spacy.extensions import ATTRIBUTES, GOLD_TRIPLES, LINKS, RELATIONS
 

@@ -2,7 +2,6 @@
 
 from typing import Callable, Dict, Iterable, List, Optional
 
-import numpy
 from spacy.pipeline import TrainablePipe
 from spacy.training import Example, validate_examples
 from thinc.api import Config, Model, set_dropout_rate
@@ -127,7 +126,3 @@ def default_model(head: str) -> Config:
     shared ``transformer`` through a listener."""
     return Config().from_str(head + _LISTENER)["model"]
 
-
-def sigmoid(x: numpy.ndarray) -> numpy.ndarray:
-    """1 / (1 + e^-x), elementwise, without overflow for large |x|."""
-    return numpy.exp(-numpy.logaddexp(0.0, -x))

@@ -6,7 +6,7 @@ import torch
 from spacy.training import Example
 
 from kgx_spacy.extensions import RELATIONS
-from kgx_spacy.ner.tags import bio_tags, tagging_loss
+from kgx_spacy.ml.tagging import bio_tags, tagging_loss
 
 NER_DATA = [
     ("john smith works for acme corp in paris .", [(0, 10, "PER"), (21, 30, "ORG"), (34, 39, "LOC")]),

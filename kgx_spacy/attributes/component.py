@@ -5,16 +5,17 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 import numpy
 from spacy.language import Language
-from ..pipe import EntityPairPipe, default_model, sigmoid
 from spacy.tokens import Doc, Span, SpanGroup
 from spacy.training import Example, validate_get_examples
 from spacy.util import registry
 from thinc.api import Model
 
+from ..evaluation.prf import annotated, prf
 from ..extensions import ATTRIBUTES
-from ..ner.tags import ScoredSpan, bio_tags, decode, tagging_loss
-from ..relations.component import annotated, multilabel_loss, prf
-from ..relations.model import N_PAIR_COLUMNS
+from ..ml.losses import multilabel_loss, sigmoid
+from ..ml.pairs import pair_arrays, set_n_types, type_ids
+from ..ml.tagging import ScoredSpan, bio_tags, decode, tagging_loss
+from ..pipe import EntityPairPipe, default_model
 from .normalize import KINDS, normalize_value
 
 DEFAULT_ATTRIBUTE_MODEL = default_model(
@@ -169,18 +170,7 @@ class AttributeTagger(EntityPairPipe):
         return pairs
 
     def _pair_arrays(self, pairs: List[List[Tuple[Span, Span]]]) -> List[numpy.ndarray]:
-        entity_ids = {label: i + 1 for i, label in enumerate(self.cfg["entity_labels"])}
-        value_ids = {label: i + 1 for i, label in enumerate(self.labels)}
-        arrays = []
-        for doc_pairs in pairs:
-            array = numpy.zeros((len(doc_pairs), N_PAIR_COLUMNS), dtype="int64")
-            for i, (entity, value) in enumerate(doc_pairs):
-                array[i] = (
-                    entity.start, entity.end, value.start, value.end,
-                    entity_ids.get(entity.label_, 0), value_ids.get(value.label_, 0),
-                )
-            arrays.append(array)
-        return arrays
+        return pair_arrays(pairs, type_ids(self.cfg["entity_labels"]), type_ids(self.labels))
 
     # -- training -----------------------------------------------------------------------
 
@@ -247,7 +237,7 @@ class AttributeTagger(EntityPairPipe):
     ) -> None:
         validate_get_examples(get_examples, "AttributeTagger.initialize")
         self._init_labels(get_examples, labels, ATTRIBUTES, "attribute")
-        self.model.get_ref("features").attrs["n_types"] = max(len(self.labels), len(self.cfg["entity_labels"]))
+        set_n_types(self.model.get_ref("features"), max(len(self.labels), len(self.cfg["entity_labels"])))
         self.model.get_ref("value_output").set_dim("nO", len(bio_tags(self.labels)))
         self.model.get_ref("pair_output").set_dim("nO", len(self.labels))
         sample = list(islice(get_examples(), 10))

@@ -8,8 +8,8 @@ from spacy.util import registry
 from thinc.api import Dropout, Linear, Model, chain, glorot_uniform_init, with_array
 from thinc.types import Floats2d, Ints2d
 
-from ..ner.model import zero_init
-from ..relations.model import pair_head
+from ..ml.init import zero_init
+from ..ml.pairs import pair_head
 
 
 @registry.architectures("kgx.AttributeTagger.v2")

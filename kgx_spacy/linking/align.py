@@ -24,7 +24,17 @@ depends on the Doc, the entities' IRIs and labels and the settings, not on their
 import re
 from collections import defaultdict
 from functools import lru_cache
-from typing import Dict, FrozenSet, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import (
+    Dict,
+    FrozenSet,
+    Iterable,
+    List,
+    NamedTuple,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
+)
 
 from spacy.tokens import Doc
 

@@ -13,13 +13,13 @@ from spacy.training import Example, validate_get_examples
 from spacy.util import registry
 from thinc.api import Model
 
+from .. import iris
+from ..evaluation.prf import prf
 from ..extensions import LINKS
+from ..iris import DEFAULT_BASE_IRI
 from ..kb import KB, Candidate
 from ..kge import KGEModel
 from ..pipe import KgxPipe, default_model
-from .. import iris
-from ..iris import DEFAULT_BASE_IRI
-from ..relations.component import prf
 from .graph import LinkingGraph
 from .model import N_FEATURES, CandidateBatch
 

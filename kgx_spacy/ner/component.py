@@ -4,7 +4,6 @@ from itertools import islice
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from spacy.language import Language
-from ..pipe import KgxPipe, default_model
 from spacy.scorer import get_ner_prf
 from spacy.tokens import Doc, Span, SpanGroup
 from spacy.training import Example, validate_get_examples
@@ -13,7 +12,8 @@ from thinc.api import Model
 from thinc.types import Floats2d
 
 from ..extensions import ENTITIES_SPANS_KEY
-from .tags import ScoredSpan, biluo_to_bio, bio_tags, decode, tagging_loss
+from ..ml.tagging import ScoredSpan, biluo_to_bio, bio_tags, decode, tagging_loss
+from ..pipe import KgxPipe, default_model
 
 DEFAULT_NER_MODEL = default_model(
     """

@@ -4,8 +4,19 @@ from typing import List, Optional
 
 from spacy.tokens import Doc
 from spacy.util import registry
-from thinc.api import Dropout, Linear, Maxout, Model, chain, expand_window, glorot_uniform_init, with_array
+from thinc.api import (
+    Dropout,
+    Linear,
+    Maxout,
+    Model,
+    chain,
+    expand_window,
+    glorot_uniform_init,
+    with_array,
+)
 from thinc.types import Floats2d
+
+from ..ml.init import zero_init
 
 
 @registry.architectures("kgx.TokenTagger.v2")
@@ -57,10 +68,6 @@ def _token_tagger(tok2vec, dropout, hidden_width, window_size, nO, init_W) -> Mo
     model.set_ref("tok2vec", tok2vec)
     model.set_ref("output_layer", output)
     return model
-
-
-def zero_init(ops, shape):
-    return ops.alloc2f(*shape)
 
 
 @registry.architectures("kgx.ConcatTok2Vec.v1")

@@ -18,7 +18,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example
 
-from ..pipe import sigmoid
+from ..ml.losses import sigmoid
 from .component import RelationClassifier, relation_tuples
 
 

@@ -5,16 +5,18 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 
 import numpy
 from spacy.language import Language
-from ..pipe import EntityPairPipe, default_model, sigmoid
 from spacy.tokens import Doc, Span
 from spacy.training import Example, validate_get_examples
 from spacy.util import registry
 from thinc.api import Model
 from thinc.types import Floats2d
 
-from ..extensions import ANNOTATED_LABELS, RELATIONS
+from ..evaluation.prf import annotated, prf
+from ..extensions import RELATIONS
+from ..ml.losses import multilabel_loss, sigmoid
+from ..ml.pairs import pair_arrays, set_n_types, type_ids
+from ..pipe import EntityPairPipe, default_model
 from .candidates import PairGenerator
-from .model import N_PAIR_COLUMNS
 
 DEFAULT_REL_MODEL = default_model(
     """
@@ -194,17 +196,8 @@ class RelationClassifier(EntityPairPipe):
         return truth
 
     def _pair_arrays(self, pairs: List[List[Pair]]) -> List[numpy.ndarray]:
-        type_ids = {label: i + 1 for i, label in enumerate(self.cfg["entity_labels"])}
-        arrays = []
-        for doc_pairs in pairs:
-            array = numpy.zeros((len(doc_pairs), N_PAIR_COLUMNS), dtype="int64")
-            for i, (head, tail) in enumerate(doc_pairs):
-                array[i] = (
-                    head.start, head.end, tail.start, tail.end,
-                    type_ids.get(head.label_, 0), type_ids.get(tail.label_, 0),
-                )
-            arrays.append(array)
-        return arrays
+        types = type_ids(self.cfg["entity_labels"])
+        return pair_arrays(pairs, types, types)
 
     def initialize(
         self,
@@ -215,23 +208,13 @@ class RelationClassifier(EntityPairPipe):
     ) -> None:
         validate_get_examples(get_examples, "RelationClassifier.initialize")
         self._init_labels(get_examples, labels, RELATIONS, "label")
-        self.model.get_ref("features").attrs["n_types"] = len(self.cfg["entity_labels"])
+        set_n_types(self.model.get_ref("features"), len(self.cfg["entity_labels"]))
         self.model.get_ref("output_layer").set_dim("nO", len(self.labels))
         sample = list(islice(get_examples(), 10))
         docs = [eg.predicted for eg in sample]
         self.model.initialize(X=(docs, self._pair_arrays([self._training_pairs(eg) for eg in sample])))
 
 
-def multilabel_loss(logits: numpy.ndarray, truth: numpy.ndarray) -> Tuple[float, numpy.ndarray]:
-    """Sigmoid binary cross-entropy summed over labels and rows (as ``tagging_loss`` sums
-    over tokens); and its gradient.
-
-    logits, truth: shape (n_pairs, n_labels); truth holds 0.0 or 1.0.
-    """
-    probs = sigmoid(logits)
-    eps = 1e-7
-    loss = -(truth * numpy.log(probs + eps) + (1 - truth) * numpy.log(1 - probs + eps)).sum()
-    return float(loss), probs - truth
 
 
 # -- scoring ----------------------------------------------------------------------------
@@ -248,11 +231,6 @@ def relation_tuples(doc: Doc) -> set:
     return keys
 
 
-def annotated(keys: set, reference: Doc, label_at: int = -1) -> set:
-    """The keys whose label (``key[label_at]``) the reference is annotated for; all keys
-    when it does not say (``doc._.kgx_annotated_labels`` empty)."""
-    labels = reference._.get(ANNOTATED_LABELS)
-    return {key for key in keys if key[label_at] in labels} if labels else keys
 
 
 def relation_score(examples: Iterable[Example], **kwargs) -> Dict[str, Any]:
@@ -272,11 +250,6 @@ def relation_score(examples: Iterable[Example], **kwargs) -> Dict[str, Any]:
     return {"rel_micro_p": micro["p"], "rel_micro_r": micro["r"], "rel_micro_f": micro["f"], "rel_f_per_type": per_type}
 
 
-def prf(tp: int, fp: int, fn: int) -> Dict[str, float]:
-    """Precision, recall and F1 from counts; 0.0 where undefined."""
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    return {"p": p, "r": r, "f": 2 * p * r / (p + r) if p + r else 0.0}
 
 
 @registry.scorers("kgx.relation_scorer.v1")

@@ -8,7 +8,7 @@ from spacy.tokens import Doc
 from spacy.training import Example
 
 from kgx_spacy.extensions import ENTITIES_SPANS_KEY
-from kgx_spacy.ner.tags import allowed_transitions, bio_tags, tags_to_spans, viterbi
+from kgx_spacy.ml.tagging import allowed_transitions, bio_tags, tags_to_spans, viterbi
 
 TRAIN_DATA = [
     ("john smith works for acme corp in paris .", [(0, 10, "PER"), (21, 30, "ORG"), (34, 39, "LOC")]),
@@ -132,7 +132,7 @@ def test_missing_gold_tags_add_no_gradient(blank_with_transformer):
 
 
 def test_decode_shortcut_equals_viterbi():
-    from kgx_spacy.ner.tags import decode, log_softmax
+    from kgx_spacy.ml.tagging import decode, log_softmax
 
     rng = numpy.random.default_rng(2)
     start, trans = allowed_transitions(3)

@@ -3,7 +3,7 @@
 import numpy
 from thinc.api import NumpyOps
 
-from kgx_spacy.relations.model import pair_features
+from kgx_spacy.ml.pairs import pair_features
 
 
 def test_only_adjacent_pairs_have_zero_between_vectors():

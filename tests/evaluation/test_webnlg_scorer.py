@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from kgx_spacy.corpora.webnlg_eval import SCHEMES, _first_best_pairing, score
+from kgx_spacy.evaluation.webnlg import SCHEMES, _first_best_pairing, score
 
 TRANE = [("Trane", "foundationPlace", "La_Crosse_Wisconsin"), ("Trane", "location", "Ireland")]
 
