@@ -17,9 +17,10 @@ import time
 from collections import Counter
 
 from common import RESULTS, write_result
+
 from kgx_spacy.corpora import data_dir, webnlg
 from kgx_spacy.corpora.webnlg_links import aligner, entity_iri, resources
-from kgx_spacy.linking import EXACT, FUZZY, VARIANT
+from kgx_spacy.supervision.align import EXACT, FUZZY, VARIANT
 
 SPLITS = ("train", "dev")
 SAMPLE_SIZE = 100

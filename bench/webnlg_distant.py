@@ -1,6 +1,6 @@
 """How much of WebNLG's triples distant supervision finds in their texts, and how well.
 
-Runs the ``webnlg-distant`` converter (``kgx_spacy.corpora.distant``: each text against
+Runs the ``webnlg-distant`` converter (``kgx_spacy.supervision.distant``: each text against
 its entry's triples) over train, dev and test: fact, entity and literal coverage, and
 how arguments were matched. Writes a random sample (seed 0) of 100 dev facts found
 (relations and attributes, with their spans) for checking by hand; a checked copy with a

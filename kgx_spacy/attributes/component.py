@@ -12,11 +12,11 @@ from thinc.api import Model
 
 from ..evaluation.prf import annotated, prf
 from ..extensions import ATTRIBUTES
+from ..literals import KINDS, normalize_value
 from ..ml.losses import multilabel_loss, sigmoid
 from ..ml.pairs import pair_arrays, set_n_types, type_ids
 from ..ml.tagging import ScoredSpan, bio_tags, decode, tagging_loss
 from ..pipe import EntityPairPipe, default_model
-from .normalize import KINDS, normalize_value
 
 DEFAULT_ATTRIBUTE_MODEL = default_model(
     """

@@ -10,7 +10,7 @@ import spacy
 import typer
 
 from ..corpora import write_docbin
-from ..corpora.distant import DistantLabeler, DistantReport, GraphFacts
+from ..supervision.distant import DistantLabeler, DistantReport, GraphFacts
 from ..errors import KgxInputError
 from ..extensions import DOC_ID, install_extensions
 from ..io import atomic_write

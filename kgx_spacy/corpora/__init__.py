@@ -14,8 +14,16 @@ from spacy.tokens import Doc, DocBin
 
 from ..errors import KgxInputError
 from ..io import atomic_write
-from . import conll04, deepke_ae, deepke_re, knowledgenet, webnlg, webnlg_distant, webnlg_links
-from .common import ConversionReport
+from ..supervision.records import ConversionReport
+from . import (
+    conll04,
+    deepke_ae,
+    deepke_re,
+    knowledgenet,
+    webnlg,
+    webnlg_distant,
+    webnlg_links,
+)
 
 DATASETS = {
     m.NAME: m for m in (conll04, knowledgenet, deepke_ae, deepke_re, webnlg, webnlg_links, webnlg_distant)

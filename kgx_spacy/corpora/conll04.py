@@ -8,7 +8,8 @@ from spacy.tokens import Doc
 
 from ..errors import KgxInputError
 from ..extensions import DOC_ID, RELATIONS
-from .common import ConversionReport, EntitySet, check_offsets, load_json, relation, source_file
+from ..supervision.records import ConversionReport, EntitySet, relation
+from .common import check_offsets, load_json, source_file
 
 NAME = "conll04"
 SPLITS = ("train", "dev", "test")

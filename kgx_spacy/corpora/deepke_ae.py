@@ -12,16 +12,9 @@ from spacy.tokens import Doc
 
 from ..errors import KgxInputError
 from ..extensions import ATTRIBUTES, DOC_ID
-from .common import (
-    ConversionReport,
-    EntitySet,
-    attribute,
-    find_span,
-    iter_csv,
-    source_file,
-    token_span,
-    unique,
-)
+from ..literals import KIND_DATE, KIND_QUANTITY, KIND_STRING
+from ..supervision.records import ConversionReport, EntitySet, attribute, unique
+from .common import find_span, iter_csv, source_file, token_span
 
 NAME = "deepke-ae"
 SPLITS = ("train", "dev", "test")
@@ -40,7 +33,7 @@ ENTITY_TYPES: Dict[str, str] = {
     "上映时间": "WORK",
 }
 # attribute → what its value holds, for the literal normaliser (the rest are strings).
-VALUE_KINDS: Dict[str, str] = {"身高": "quantity", "上映时间": "date"}
+VALUE_KINDS: Dict[str, str] = {"身高": KIND_QUANTITY, "上映时间": KIND_DATE}
 
 
 def read(split: str, root: Path) -> Tuple[List[Doc], ConversionReport]:
@@ -71,7 +64,7 @@ def read(split: str, root: Path) -> Tuple[List[Doc], ConversionReport]:
                 continue
             entities.add(entity, ENTITY_TYPES[row["attribute"]])
             records.append(
-                attribute(entity, value, row["attribute"], row["attribute_value"], VALUE_KINDS.get(row["attribute"], "string"), "zh")
+                attribute(entity, value, row["attribute"], row["attribute_value"], VALUE_KINDS.get(row["attribute"], KIND_STRING), "zh")
             )
         entities.apply(doc, report)
         doc._.set(ATTRIBUTES, unique(records, report, "attributes"))

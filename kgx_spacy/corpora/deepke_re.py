@@ -13,16 +13,8 @@ from spacy.tokens import Doc
 
 from ..errors import KgxInputError
 from ..extensions import DOC_ID, RELATIONS
-from .common import (
-    ConversionReport,
-    EntitySet,
-    find_span,
-    iter_csv,
-    relation,
-    source_file,
-    token_span,
-    unique,
-)
+from ..supervision.records import ConversionReport, EntitySet, relation, unique
+from .common import find_span, iter_csv, source_file, token_span
 
 NAME = "deepke-re"
 SPLITS = ("train", "dev", "test")

@@ -17,18 +17,15 @@ from spacy.tokens import Doc
 
 from ..errors import KgxInputError
 from ..extensions import ANNOTATED_LABELS, ATTRIBUTES, DOC_ID, RELATIONS
-from .common import (
+from ..supervision.records import (
     ConversionReport,
     EntitySet,
     Offsets,
     attribute,
-    check_offsets,
-    iter_jsonl,
     relation,
-    source_file,
-    token_span,
     unique,
 )
+from .common import check_offsets, iter_jsonl, source_file, token_span
 
 NAME = "knowledgenet"
 SPLITS = ("train", "dev", "test")

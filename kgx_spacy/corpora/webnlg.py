@@ -5,9 +5,9 @@ written (DBpedia names with ``_``, literals as given). Entities are not aligned 
 """
 
 import xml.etree.ElementTree as ET
-from xml.parsers.expat import ErrorString
 from pathlib import Path
 from typing import List, Tuple
+from xml.parsers.expat import ErrorString
 
 import spacy
 from spacy.tokens import Doc
@@ -15,7 +15,8 @@ from spacy.tokens import Doc
 from ..errors import KgxInputError
 from ..extensions import DOC_ID, GOLD_TRIPLES
 from ..io import read_text
-from .common import ConversionReport, source_file
+from ..supervision.records import ConversionReport
+from .common import source_file
 
 NAME = "webnlg"
 SPLITS = ("train", "dev", "test")

@@ -16,9 +16,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from spacy.tokens import Doc
 
 from ..extensions import GOLD_TRIPLES
-from ..linking import Aligner
+from ..literals import literal_kind
+from ..supervision.align import Aligner
+from ..supervision.distant import DistantLabeler, DistantReport, Fact
 from . import webnlg, webnlg_links
-from .distant import DistantLabeler, DistantReport, Fact, literal_kind
 from .webnlg_links import entity_iri, is_literal, label_of
 
 NAME = "webnlg-distant"

@@ -21,12 +21,13 @@ import pyoxigraph as ox
 from rdflib import RDFS, XSD
 from spacy.tokens import Doc
 
-from ..attributes.normalize import parse_number
 from ..extensions import GOLD_TRIPLES
 from ..io import atomic_write
-from ..linking import SUFFIX_WORDS as ALIGN_SUFFIX_WORDS, Aligner, EntityLabels, label_variants
+from ..literals import parse_number
+from ..supervision.align import SUFFIX_WORDS as ALIGN_SUFFIX_WORDS
+from ..supervision.align import Aligner, EntityLabels, label_variants
+from ..supervision.records import ConversionReport, EntitySet
 from . import webnlg
-from .common import ConversionReport, EntitySet
 
 NAME = "webnlg-links"
 SPLITS = webnlg.SPLITS

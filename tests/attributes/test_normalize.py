@@ -4,7 +4,7 @@ import pytest
 from rdflib import Literal
 from rdflib import namespace as ns
 
-from kgx_spacy.attributes.normalize import CDT_UCUM, normalize_value
+from kgx_spacy.literals import CDT_UCUM, normalize_value
 
 CASES = [
     ("December 23, 1943", "date", "en", "1943-12-23", ns.XSD.date),

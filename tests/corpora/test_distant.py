@@ -10,16 +10,16 @@ from typer.testing import CliRunner
 
 import kgx_spacy.cli.distant  # noqa: F401  (registers the command)
 from kgx_spacy.cli._app import app
-from kgx_spacy.corpora.distant import (
+from kgx_spacy.corpora.webnlg_distant import facts as webnlg_facts
+from kgx_spacy.extensions import install_extensions
+from kgx_spacy.literals import literal_kind
+from kgx_spacy.supervision.distant import (
     DistantLabeler,
     DistantReport,
     Fact,
     date_span,
-    literal_kind,
     number_span,
 )
-from kgx_spacy.corpora.webnlg_distant import facts as webnlg_facts
-from kgx_spacy.extensions import install_extensions
 
 EX = "http://example.org/"
 XSD = "http://www.w3.org/2001/XMLSchema#"

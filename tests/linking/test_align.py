@@ -5,7 +5,13 @@ import random
 import pytest
 import spacy
 
-from kgx_spacy.linking import Aligner, Alignment, EntityLabels, align, label_variants
+from kgx_spacy.supervision.align import (
+    Aligner,
+    Alignment,
+    EntityLabels,
+    align,
+    label_variants,
+)
 
 NLP = spacy.blank("en")
 

@@ -46,7 +46,7 @@ literal = st.one_of(
     st.tuples(st.dates().map(str), st.just(XSD + "date"), st.none()),
     st.tuples(st.integers(-(10**12), 10**12).map(str), st.just(XSD + "integer"), st.none()),
     st.tuples(word, st.just(LANG_STRING), st.sampled_from(["en", "he", "ar-eg", "zh-hant"])),
-    # the canonical forms kgx_spacy.attributes.normalize writes (a store keeps them as they are)
+    # the canonical forms kgx_spacy.literals writes (a store keeps them as they are)
     st.sampled_from([
         ("1.5", XSD + "decimal", None), ("-0.25", XSD + "decimal", None),
         ("1999-05", XSD + "gYearMonth", None), ("0800", XSD + "gYear", None),

@@ -1,4 +1,4 @@
-"""Literal values as they are written in text → typed RDF literals.
+"""Literal values as they are written in text → typed RDF literals; the kinds of value.
 
 ``normalize_value("December 23, 1943", "date")`` → ``Literal("1943-12-23", xsd:date)``.
 Dates of any granularity come out as xsd:date, xsd:gYearMonth or xsd:gYear; numbers as
@@ -7,6 +7,9 @@ the Custom Datatypes vocabulary, https://w3id.org/cdt/); anything else as a
 language-tagged string. Free-form dates ("23 Dec. 1943", "4th of July, 1776") go through
 dateparser (maintained, many languages); the patterns it gets wrong or does slowly
 (years alone, "c. 1756", "1968年2月", ISO dates) are handled first, here.
+
+One vocabulary of value kinds (``KINDS``) serves the attribute tagger's ``value_kinds``,
+the dataset converters and distant supervision (``literal_kind`` of a KG literal).
 """
 
 import re
@@ -20,7 +23,8 @@ from rdflib import RDF, XSD
 CDT_UCUM = "https://w3id.org/cdt/ucum"
 
 # Value kinds an attribute can declare; None lets the value decide.
-KINDS = ("date", "number", "quantity", "string")
+KIND_DATE, KIND_NUMBER, KIND_QUANTITY, KIND_STRING = "date", "number", "quantity", "string"
+KINDS = (KIND_DATE, KIND_NUMBER, KIND_QUANTITY, KIND_STRING)
 
 _CIRCA = re.compile(r"^(?:c\.|ca\.|circa|about|around|approx\.?|约|大约)\s*", re.IGNORECASE)
 _YEAR = re.compile(r"^(\d{3,4})(?:\s*年)?$")
@@ -28,6 +32,7 @@ _ISO = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
 _CJK_DATE = re.compile(r"^(\d{3,4})\s*年\s*(?:(\d{1,2})\s*月\s*(?:(\d{1,2})\s*[日号])?)?$")
 _NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
 _QUANTITY = re.compile(r"^([+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)\s*([^\d\s].*)$")
+LEADING_NUMBER = re.compile(r"^[-−+]?\d[\d,]*(?:\.\d+)?")
 _CJK_METRE = re.compile(r"^(\d)\s*米\s*(\d{1,2})$")  # "1米60": 1.60 m, heights as said in Chinese
 _SCALE = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "万": 10**4, "亿": 10**8}
 # Unit as written → UCUM code.
@@ -64,19 +69,32 @@ def normalize_value(text: str, kind: Optional[str] = None, lang: str = "en") -> 
     value = " ".join(text.split())
     if kind not in (None, *KINDS):
         raise ValueError(f"unknown value kind {kind!r}; expected one of {KINDS}")
-    if kind in (None, "number", "quantity"):
+    if kind in (None, KIND_NUMBER, KIND_QUANTITY):
         number = parse_number(value)  # a plain number is never a date unless kind says so
         if number is not None:
             return Normalized(number, str(XSD.integer if "." not in number else XSD.decimal))
-    if kind in (None, "date"):
-        date = parse_date(value, lang, allow_bare_year=kind == "date")
+    if kind in (None, KIND_DATE):
+        date = parse_date(value, lang, allow_bare_year=kind == KIND_DATE)
         if date is not None:
             return date
-    if kind in (None, "quantity"):
+    if kind in (None, KIND_QUANTITY):
         quantity = parse_quantity(value)
         if quantity is not None:
             return quantity
     return Normalized(value, str(RDF.langString), lang)
+
+
+def literal_kind(lexical: str, datatype: Optional[str]) -> str:
+    """What an RDF literal holds (one of ``KINDS``), from its datatype IRI and lexical form."""
+    if datatype in (str(XSD.date), str(XSD.gYearMonth), str(XSD.dateTime)):
+        return KIND_DATE
+    if datatype in (str(XSD.integer), str(XSD.decimal), str(XSD.double), str(XSD.float), str(XSD.int)):
+        return KIND_NUMBER
+    text = lexical.strip().strip('"')
+    match = LEADING_NUMBER.match(text)
+    if match and text[match.end() :][:1] in (" ", "("):  # "8.3 m", "5.3 (litres)"; not "1080-6377"
+        return KIND_QUANTITY
+    return KIND_STRING
 
 
 def parse_date(text: str, lang: str = "en", allow_bare_year: bool = True) -> Optional[Normalized]:

@@ -26,19 +26,25 @@ from decimal import Decimal
 from typing import Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 import pyoxigraph as ox
-from rdflib import XSD
 from spacy.tokens import Doc
 
-from ..attributes.normalize import normalize_value, parse_number
 from ..extensions import ATTRIBUTES, RELATIONS
 from ..kb import normalise
-from ..linking import SUFFIX_WORDS, Aligner, EntityLabels, label_variants
-from .common import ConversionReport, EntitySet, attribute, relation, unique
+from ..literals import (
+    KIND_DATE,
+    KIND_NUMBER,
+    KIND_QUANTITY,
+    KIND_STRING,
+    LEADING_NUMBER,
+    literal_kind,
+    normalize_value,
+    parse_number,
+)
+from .align import SUFFIX_WORDS, Aligner, EntityLabels, label_variants
+from .records import ConversionReport, EntitySet, attribute, relation, unique
 
 Offsets = Tuple[int, int]
 
-KIND_DATE, KIND_NUMBER, KIND_QUANTITY, KIND_STRING = "date", "number", "quantity", "string"
-_LEADING_NUMBER = re.compile(r"^[-−+]?\d[\d,]*(?:\.\d+)?")
 _YEAR = re.compile(r"^\d{4}$")
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 MAX_DATE_TOKENS = 5  # words on either side of the year: "the 12th of May , 1985"
@@ -64,19 +70,6 @@ class Fact(NamedTuple):
     object: str
     literal: bool = False
     kind: Optional[str] = None
-
-
-def literal_kind(lexical: str, datatype: Optional[str]) -> str:
-    """What a literal holds, from its datatype IRI and lexical form."""
-    if datatype in (str(XSD.date), str(XSD.gYearMonth), str(XSD.dateTime)):
-        return KIND_DATE
-    if datatype in (str(XSD.integer), str(XSD.decimal), str(XSD.double), str(XSD.float), str(XSD.int)):
-        return KIND_NUMBER
-    text = lexical.strip().strip('"')
-    match = _LEADING_NUMBER.match(text)
-    if match and text[match.end() :][:1] in (" ", "("):  # "8.3 m", "5.3 (litres)"; not "1080-6377"
-        return KIND_QUANTITY
-    return KIND_STRING
 
 
 @dataclass
@@ -249,7 +242,7 @@ def number_span(doc: Doc, obj: str, taken: List[bool]) -> Optional[Offsets]:
     word after it: "1.2 million"), with as many unit words after it as the literal's unit
     has ("30843.8 (square metres)" → "30,843.8 square meters"); None when there is none."""
     text = obj.strip().strip('"')
-    match = _LEADING_NUMBER.match(text)
+    match = LEADING_NUMBER.match(text)
     target = _number(match.group()) if match else None
     if target is None:
         return None
