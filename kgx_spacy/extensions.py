@@ -19,7 +19,11 @@ Token offsets are ``[start, end)`` with ``end`` exclusive, as in ``Span``.
 - ``doc._.kgx_gold_triples``: gold ``[subject, predicate, object]`` strings kept beside a
   text (WebNLG), for text-to-RDF evaluation.
 - ``doc._.rdf``: read-only; the Doc as an rdflib ``Dataset``, built by the ``kgx_rdf``
-  component's mapping (see ``kgx_spacy.rdf``).
+  component's mapping. The component owns it: ``kgx_spacy.rdf.component.install_extensions``
+  registers its getter (this module imports nothing of the package).
+
+Nothing is registered when ``kgx_spacy`` is imported: every component, converter and
+command that reads or writes these attributes calls ``install_extensions()`` first.
 """
 
 from spacy.tokens import Doc
@@ -37,14 +41,8 @@ RDF = "rdf"
 _LIST_ATTRS = (LINKS, RELATIONS, ATTRIBUTES, GOLD_TRIPLES, ANNOTATED_LABELS)
 
 
-def _rdf_getter(doc: Doc):
-    from .rdf.mapping import doc_to_dataset
-
-    return doc_to_dataset(doc)
-
-
 def install_extensions() -> None:
-    """Register every kgx Doc extension once; calling it again changes nothing.
+    """Register the kgx Doc extensions (all but ``doc._.rdf``) once; calling it again changes nothing.
 
     List-valued attributes use a getter/setter pair over ``doc.user_data`` rather than
     a shared mutable default, so that two Docs never share one list.
@@ -56,8 +54,6 @@ def install_extensions() -> None:
         Doc.set_extension(DOC_ID, default=None)
     if not Doc.has_extension(RDF_CONFIG):
         Doc.set_extension(RDF_CONFIG, default=None)
-    if not Doc.has_extension(RDF):
-        Doc.set_extension(RDF, getter=_rdf_getter)
 
 
 def _key(name: str) -> tuple:

@@ -4,7 +4,7 @@ from .evaluation import KnownTriples, evaluate, rank, rank_metrics
 from .interactions import INTERACTIONS, Interaction
 from .model import KGEModel, default_init_scale
 from .training import TrainingConfig, TrainingResult, pick_device, train
-from .triples import LabelledTriples, TriplesFactory, read_triples, rdf_triples
+from .triples import LabelledTriples, TriplesFactory, rdf_triples, read_triples
 
 __all__ = [
     "INTERACTIONS",

@@ -9,6 +9,9 @@ Each model has three forms of its interaction:
   ``(b, n, d)`` intermediate wherever the algebra allows.
 - ``heads(r, t, h_all)``: the same for heads, ``(b, ·) × (n, ·) → (b, n)``.
 
+Interactions linear in the relation also have a pair form (``PAIR_SCORES``): entity pairs
+against every relation, both directions, as matrix products (the linker's plausibility).
+
 Higher is more plausible. Distance models return the negated distance; the margin that turns
 it into a logit belongs to the loss. Complex vectors are real tensors whose last dimension
 ``2d`` holds the real parts then the imaginary parts (``[re | im]``); RotatE's relations are
@@ -149,6 +152,25 @@ def rotate_heads(r: Tensor, t: Tensor, h_all: Tensor) -> Tensor:
     r: shape: (b, d); t: shape: (b, 2d); h_all: shape: (n, 2d). RETURNS: shape: (b, n).
     """
     return -_all_distances(_rotated(t, r, sign=-1), h_all)
+
+
+def distmult_pairs(h: Tensor, t: Tensor, r: Tensor) -> Tensor:
+    """Σ h·r·t = (h·t) · r, the same in both directions."""
+    return (h * t) @ r.T
+
+
+def complex_pairs(h: Tensor, t: Tensor, r: Tensor) -> Tensor:
+    """Re(Σ h·r·conj(t)) = s · r_re + a · r_im, with s = Re(h·conj(t)) the same for (t, h)
+    and a = -Im(h·conj(t)) negated: the better direction scores s · r_re + |a · r_im|."""
+    d = h.shape[-1] // 2
+    h_re, h_im, t_re, t_im = h[:, :d], h[:, d:], t[:, :d], t[:, d:]
+    return (h_re * t_re + h_im * t_im) @ r[:, :d].T + ((h_re * t_im - h_im * t_re) @ r[:, d:].T).abs()
+
+
+# Interactions linear in the relation, whose scores of entity pairs with every relation
+# are matrix products: h, t: shape (n, w); r: shape (n_r, w_r). RETURNS: per pair and
+# relation, the better of the scores of (h, r, t) and (t, r, h), shape (n, n_r).
+PAIR_SCORES = {"distmult": distmult_pairs, "complex": complex_pairs}
 
 
 @dataclass(frozen=True)

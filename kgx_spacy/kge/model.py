@@ -11,9 +11,11 @@ from torch import Tensor
 
 from ..errors import KgxInputError
 from ..io import atomic_write, read_text
-from .interactions import INTERACTIONS
+from .interactions import INTERACTIONS, PAIR_SCORES
 from .triples import TriplesFactory
 
+# Elements of the largest intermediate tensor of a chunk of entity pairs (best_relation_scores).
+PAIR_CHUNK_ELEMENTS = 2**23
 CONFIG_FILE = "kge.json"
 ENTITIES_FILE = "entities.npy"
 RELATIONS_FILE = "relations.npy"
@@ -135,6 +137,29 @@ class KGEModel(torch.nn.Module):
         if self.reciprocal:
             return self.score_t(t, self.inverse(r))
         return self.interaction.heads(self.relation(r), self.entity(t), self.entity_embeddings)
+
+    def best_relation_scores(self, h: Tensor, t: Tensor) -> Tensor:
+        """h, t: KGE entity rows, shape (n,). RETURNS: max over relations r of the scores
+        of (h, r, t) and (t, r, h), shape (n,): matrix products for ``PAIR_SCORES``
+        interactions, else the model's score broadcast over the relations."""
+        model = self
+        relations = torch.arange(model.relation_embeddings.shape[0])
+        pair_scores = PAIR_SCORES.get(model.interaction_name)
+        if pair_scores is not None:
+            chunk = max(1, PAIR_CHUNK_ELEMENTS // len(relations))
+        else:
+            chunk = max(1, PAIR_CHUNK_ELEMENTS // (len(relations) * model.entity_embeddings.shape[1]))
+        best = []
+        for begin in range(0, len(h), chunk):
+            heads, tails = h[begin : begin + chunk], t[begin : begin + chunk]
+            if pair_scores is not None:
+                scores = pair_scores(model.entity(heads), model.entity(tails), model.relation(relations))
+                best.append(scores.max(1).values)
+            else:
+                forward = model.score(heads[:, None], relations[None, :], tails[:, None]).max(1).values
+                backward = model.score(tails[:, None], relations[None, :], heads[:, None]).max(1).values
+                best.append(torch.maximum(forward, backward))
+        return torch.cat(best)
 
     def n3(self, h: Tensor, r: Tensor, t: Tensor) -> Tensor:
         """N3 (Lacroix et al. 2018): Σ |f|³ over the batch's factors, divided by the batch size.

@@ -21,7 +21,7 @@ from ..kb import KB, Candidate
 from ..kge import KGEModel
 from ..pipe import KgxPipe, default_model
 from .graph import LinkingGraph
-from .model import N_FEATURES, CandidateBatch
+from .model import HAS_KGE_VECTOR, N_FEATURES, SCALAR_PARAMS, CandidateBatch
 
 DEFAULT_LINKER_MODEL = default_model(
     """
@@ -30,9 +30,6 @@ DEFAULT_LINKER_MODEL = default_model(
 """
 )
 GRAPH_FOLDER = "graph"
-# The feature weights, coherence weight and NIL bias: a handful of scales that must travel
-# far from zero, unlike the projections P and Q (see model.py).
-SCALED_PARAMS = ("w", "w_coh", "b_nil")
 NIL_IRI = ""  # the target of a mention playing NIL (see ``nil_simulation``)
 
 
@@ -154,7 +151,7 @@ class EntityLinker(KgxPipe):
             text = numpy.zeros((n_c, graph.text_width), "float32")
         features = numpy.array(features, dtype="float32").reshape(n_c, N_FEATURES)
         if use_kge:
-            features[:, 7] = graph.kge_rows[entities] >= 0
+            features[:, HAS_KGE_VECTOR] = graph.kge_rows[entities] >= 0
             pairs = self._coherence_pairs(mentions)
             plausibility = graph.plausibility(entities[pairs[:, 0]], entities[pairs[:, 1]])
         else:
@@ -165,8 +162,9 @@ class EntityLinker(KgxPipe):
         )
 
     def _features(self, span: Span, cand: Candidate, rank: int) -> List[float]:
-        """alias similarity, prior, exact label, normalised alias, 1/(1 + rank), type
-        agreement, candidate has types, has a KGE vector (set in ``batch``), bias."""
+        """The row of ``model.FEATURES``: alias similarity, prior, exact label, normalised
+        alias, 1/(1 + rank), type agreement, candidate has types, has a KGE vector (set in
+        ``batch``), bias."""
         agreement = self.cfg["type_agreement"].get(span.label_, {})
         types = self.graph.kb.types_of(cand.entity)
         type_score = max((agreement.get(t, 0.0) for t in types), default=0.0)
@@ -267,9 +265,9 @@ class EntityLinker(KgxPipe):
         return None
 
     def lr_scale(self, node, name: str) -> float:
-        """The head's scalar weights (``SCALED_PARAMS``) learn at ``cfg["lr_scale"]`` times
-        the rate."""
-        return self.cfg["lr_scale"] if node is self.model and name in SCALED_PARAMS else 1.0
+        """The head's scalar weights (``model.SCALAR_PARAMS``) learn at ``cfg["lr_scale"]``
+        times the rate."""
+        return self.cfg["lr_scale"] if node is self.model and name in SCALAR_PARAMS else 1.0
 
     def initialize(
         self,

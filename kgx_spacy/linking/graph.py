@@ -13,7 +13,6 @@ from typing import Optional, Tuple, Union
 
 import numpy
 import torch
-from torch import Tensor
 
 from ..errors import KgxInputError
 from ..io import atomic_write, read_text
@@ -22,29 +21,8 @@ from ..kge import KGEModel
 
 META_FILE = "linking_graph.json"
 TEXT_VECTORS_FILE = "text_vectors.npy"
-# Elements of the largest intermediate tensor of a chunk of pairs, so memory stays bounded.
-CHUNK_ELEMENTS = 2**23
 # Mention texts whose candidates are kept (an LRU cache; about 3 kB each).
 CANDIDATE_CACHE_SIZE = 10_000
-
-
-def _distmult_pair_scores(h: Tensor, t: Tensor, r: Tensor) -> Tensor:
-    """Σ h·r·t = (h·t) · r, the same in both directions."""
-    return (h * t) @ r.T
-
-
-def _complex_pair_scores(h: Tensor, t: Tensor, r: Tensor) -> Tensor:
-    """Re(Σ h·r·conj(t)) = s · r_re + a · r_im, with s = Re(h·conj(t)) the same for (t, h)
-    and a = -Im(h·conj(t)) negated: the better direction scores s · r_re + |a · r_im|."""
-    d = h.shape[-1] // 2
-    h_re, h_im, t_re, t_im = h[:, :d], h[:, d:], t[:, :d], t[:, d:]
-    return (h_re * t_re + h_im * t_im) @ r[:, :d].T + ((h_re * t_im - h_im * t_re) @ r[:, d:].T).abs()
-
-
-# Interactions linear in the relation, whose scores of entity pairs with every relation
-# are matrix products: h, t: shape (n, w); r: shape (n_r, w_r). RETURNS: per pair and
-# relation, the better of the scores of (h, r, t) and (t, r, h), shape (n, n_r).
-PAIR_SCORES = {"distmult": _distmult_pair_scores, "complex": _complex_pair_scores}
 
 
 class LinkingGraph:
@@ -110,32 +88,9 @@ class LinkingGraph:
         known = numpy.flatnonzero((h_rows >= 0) & (t_rows >= 0))
         if len(known):
             with torch.no_grad():
-                best = self._best_relation_scores(torch.from_numpy(h_rows[known]), torch.from_numpy(t_rows[known]))
+                best = self.kge.best_relation_scores(torch.from_numpy(h_rows[known]), torch.from_numpy(t_rows[known]))
             out[known] = best.numpy()
         return out
-
-    def _best_relation_scores(self, h: Tensor, t: Tensor) -> Tensor:
-        """h, t: KGE entity rows, shape (n,). RETURNS: max over relations r of the scores
-        of (h, r, t) and (t, r, h), shape (n,): matrix products for ``PAIR_SCORES``
-        interactions, else the model's score broadcast over the relations."""
-        model = self.kge
-        relations = torch.arange(model.relation_embeddings.shape[0])
-        pair_scores = PAIR_SCORES.get(model.interaction_name)
-        if pair_scores is not None:
-            chunk = max(1, CHUNK_ELEMENTS // len(relations))
-        else:
-            chunk = max(1, CHUNK_ELEMENTS // (len(relations) * model.entity_embeddings.shape[1]))
-        best = []
-        for begin in range(0, len(h), chunk):
-            heads, tails = h[begin : begin + chunk], t[begin : begin + chunk]
-            if pair_scores is not None:
-                scores = pair_scores(model.entity(heads), model.entity(tails), model.relation(relations))
-                best.append(scores.max(1).values)
-            else:
-                forward = model.score(heads[:, None], relations[None, :], tails[:, None]).max(1).values
-                backward = model.score(tails[:, None], relations[None, :], heads[:, None]).max(1).values
-                best.append(torch.maximum(forward, backward))
-        return torch.cat(best)
 
     def plausibility(self, heads: numpy.ndarray, tails: numpy.ndarray) -> numpy.ndarray:
         """``raw_plausibility`` standardised by the random-pair statistics and clipped to

@@ -23,7 +23,16 @@ from spacy.util import registry
 from thinc.api import Model
 from thinc.types import Floats1d, Floats2d
 
-N_FEATURES = 9
+# The columns of ``CandidateBatch.features`` (f above), in order; the component fills them.
+FEATURES = (
+    "alias_similarity", "prior", "exact_label", "normalised_alias", "inverse_rank",
+    "type_agreement", "has_types", "has_kge_vector", "bias",
+)
+N_FEATURES = len(FEATURES)
+HAS_KGE_VECTOR = FEATURES.index("has_kge_vector")
+# The feature weights, coherence weight and NIL bias: a handful of scales that must travel
+# far from zero, unlike the projections P and Q (the component scales their learn rate).
+SCALAR_PARAMS = ("w", "w_coh", "b_nil")
 
 
 @dataclass
@@ -32,7 +41,7 @@ class CandidateBatch:
 
     mentions: shape (n_m, 3): doc index, start token, end token (exclusive).
     owner: shape (n_c,): the mention (row of ``mentions``) each candidate belongs to.
-    features: shape (n_c, N_FEATURES), float32.
+    features: shape (n_c, N_FEATURES), float32; columns named by ``FEATURES``.
     kge: shape (n_c, d_k): unit KGE vectors (zeros: no KGE vector, or KGE off).
     text: shape (n_c, d_t): unit label vectors (zeros: none, or off).
     pairs: shape (n_p, 2): candidate pairs (a, b) of different mentions of one Doc whose
@@ -67,7 +76,7 @@ def build_entity_linker(tok2vec: Model[List[Doc], List[Floats2d]]) -> Model[Link
         layers=[tok2vec],
         refs={"tok2vec": tok2vec},
         dims={"nI": None, "nK": None, "nT": None},
-        params={"P": None, "Q": None, "w": None, "w_coh": None, "b_nil": None},
+        params={"P": None, "Q": None, **{name: None for name in SCALAR_PARAMS}},
     )
 
 

@@ -5,8 +5,17 @@ from typing import Dict, Optional
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ..extensions import RDF_CONFIG, install_extensions
-from .mapping import DEFAULT_BASE_IRI, RDFMapping
+from .. import extensions
+from ..extensions import RDF, RDF_CONFIG
+from .mapping import DEFAULT_BASE_IRI, RDFMapping, doc_to_dataset
+
+
+def install_extensions() -> None:
+    """The kgx Doc extensions, and ``doc._.rdf``: the Doc as an rdflib Dataset, built on
+    access with the mapping ``kgx_rdf`` stored on it (the defaults without one)."""
+    extensions.install_extensions()
+    if not Doc.has_extension(RDF):
+        Doc.set_extension(RDF, getter=doc_to_dataset)
 
 
 @Language.factory(

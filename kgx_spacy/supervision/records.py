@@ -13,7 +13,7 @@ from typing import Dict, Iterable, List, Optional, Tuple
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from ..extensions import ATTRIBUTES, GOLD_TRIPLES, LINKS, RELATIONS
+from ..extensions import ATTRIBUTES, GOLD_TRIPLES, LINKS, RELATIONS, install_extensions
 from ..literals import normalize_value
 
 Offsets = Tuple[int, int]
@@ -40,6 +40,9 @@ class ConversionReport:
     gold_triples: int = 0
     dropped: Counter = field(default_factory=Counter)
     repaired: Counter = field(default_factory=Counter)
+
+    def __post_init__(self):
+        install_extensions()  # the Docs this report counts carry the contract's records
 
     def count(self, doc: Doc) -> None:
         """Add one converted Doc's annotations to the totals."""

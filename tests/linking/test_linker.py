@@ -8,10 +8,21 @@ import spacy
 from spacy.training import Example
 
 from kgx_spacy.kb import KB, build_kb
-from kgx_spacy.kge import KGEModel, TrainingConfig, TriplesFactory, read_triples, train as train_kge
-from kgx_spacy.linking import graph as graph_module
+from kgx_spacy.kge import (
+    KGEModel,
+    TrainingConfig,
+    TriplesFactory,
+    interactions as interactions_module,
+    read_triples,
+    train as train_kge,
+)
 from kgx_spacy.linking.component import (
-    Mention, linker_score, mention_cross_entropy, mention_softmax, nearest_mentions, simulated_nil,
+    Mention,
+    linker_score,
+    mention_cross_entropy,
+    mention_softmax,
+    nearest_mentions,
+    simulated_nil,
 )
 from kgx_spacy.linking.graph import LinkingGraph
 from kgx_spacy.linking.model import coherence_features
@@ -234,7 +245,7 @@ def test_nearest_mentions_in_chunks_of_rows():
     assert nearest_mentions(positions[:1], 4).shape == (1, 0) and nearest_mentions(positions[:0], 4).shape == (0, 0)
 
 
-@pytest.mark.parametrize("interaction", sorted(graph_module.PAIR_SCORES))
+@pytest.mark.parametrize("interaction", sorted(interactions_module.PAIR_SCORES))
 def test_pair_features_score_as_the_interaction(kb_and_kge, monkeypatch, interaction):
     """The matrix-product plausibility equals the model's own score over every relation."""
     kb = KB.from_disk(kb_and_kge[0])
@@ -242,7 +253,7 @@ def test_pair_features_score_as_the_interaction(kb_and_kge, monkeypatch, interac
     graph = LinkingGraph(kb, KGEModel(interaction, factory, dim=8, reciprocal=True, init_scale=0.5))
     heads, tails = numpy.meshgrid(numpy.arange(len(kb)), numpy.arange(len(kb)))
     fast = graph.raw_plausibility(heads.ravel(), tails.ravel())
-    monkeypatch.delitem(graph_module.PAIR_SCORES, interaction)
+    monkeypatch.delitem(interactions_module.PAIR_SCORES, interaction)
     slow = graph.raw_plausibility(heads.ravel(), tails.ravel())
     assert numpy.isfinite(slow).any()
     numpy.testing.assert_allclose(fast, slow, rtol=1e-5, atol=1e-5)

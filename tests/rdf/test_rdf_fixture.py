@@ -16,6 +16,7 @@ from spacy.tokens import DocBin
 from typer.testing import CliRunner
 
 from kgx_spacy.cli import app
+from kgx_spacy.rdf.component import install_extensions
 from kgx_spacy.rdf.mapping import RDFMapping, doc_to_dataset
 
 FIXTURES = Path(__file__).with_name("fixtures")
@@ -29,6 +30,7 @@ def expected() -> Dataset:
 
 
 def test_doc_rdf_is_unchanged():
+    install_extensions()
     docs = list(DocBin().from_disk(PREDICTED).get_docs(NLP.vocab))
     assert len(docs) == 8 and sum(len(doc._.kgx_relations) for doc in docs) > 0
     actual = Dataset()
