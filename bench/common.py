@@ -3,11 +3,12 @@
 import json
 import os
 import platform
+import shlex
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Dict, List, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import spacy
 from spacy.tokens import DocBin
@@ -151,8 +152,12 @@ def machine(gpu_id: int) -> str:
     return f"{cores}-core CPU ({platform.processor() or platform.machine()})"
 
 
-def write_result(benchmark: str, dataset: str, split: str, metrics: Dict, seconds: float, gpu_id: int, script: str, encoder: str = "all-MiniLM-L6-v2", **extra) -> None:
-    """bench/results/<benchmark>.json (``-gpu`` added on a GPU) in DESIGN.md's schema.
+def write_result(
+    benchmark: str, dataset: str, split: str, metrics: Dict, seconds: float, gpu_id: int, script: str,
+    encoder: Optional[str] = "all-MiniLM-L6-v2", output: Optional[Path] = None, **extra,
+) -> None:
+    """bench/results/<benchmark>.json (``-gpu`` added on a GPU; or ``output``) in DESIGN.md's
+    schema. Metrics that are None are left out.
 
     extra: further top-level fields (``dev_curves``: run name → ``budget()["dev_curve"]``).
     """
@@ -165,11 +170,11 @@ def write_result(benchmark: str, dataset: str, split: str, metrics: Dict, second
         "machine": machine(gpu_id),
         "encoder": encoder,
         "seconds": round(seconds, 1),
-        "metrics": {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()},
+        "metrics": {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items() if v is not None},
         **extra,
-        "command": " ".join(["python", script, *sys.argv[1:]]),
+        "command": shlex.join(["python", script, *sys.argv[1:]]),
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    name = f"{benchmark}-gpu.json" if gpu_id >= 0 else f"{benchmark}.json"
-    (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n")
+    path = output or RESULTS / (f"{benchmark}-gpu.json" if gpu_id >= 0 else f"{benchmark}.json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

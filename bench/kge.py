@@ -61,23 +61,17 @@ budgets: see each file's note; the full recipes need a GPU):
 
 import argparse
 import importlib.util
-import json
 import os
-import platform
-import shlex
-import subprocess
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict
 
 import torch
+from common import REPO, write_result
 
 from kgx_spacy.kge import KGEModel, TrainingConfig, TriplesFactory, evaluate, pick_device, read_triples, train
 
-REPO = Path(__file__).resolve().parents[1]
-RESULTS = REPO / "bench" / "results"
 FOLDERS = {"wn18rr": "WN18RR", "fb15k237": "FB15k-237"}
 SPLITS = ("train", "valid", "test")
 
@@ -221,7 +215,10 @@ def main() -> None:
         torch_threads=torch.get_num_threads(), torch_version=torch.__version__,
         note=args.note,
     )
-    write_result(args.dataset, metrics, time.perf_counter() - started, device, args.output)
+    write_result(
+        f"kge-{args.dataset}", args.dataset, "test", metrics, time.perf_counter() - started,
+        device.index or 0 if device.type == "cuda" else -1, "bench/kge.py", encoder=None, output=args.output,
+    )
 
 
 def _steps(n_triples: int, batch_size: int, reciprocal: bool) -> int:
@@ -428,31 +425,6 @@ def _one_to_all_loop(base):
             ) / len(directions) + model.collect_regularization_term()
 
     return OneToAllTrainingLoop
-
-
-def machine(device: torch.device) -> str:
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    return f"{os.cpu_count()}-core CPU ({platform.processor() or platform.machine()}), {platform.system()}, Python {platform.python_version()}"
-
-
-def write_result(dataset: str, metrics: Dict, seconds: float, device: torch.device, output: Optional[Path]) -> None:
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=REPO).stdout.strip()
-    result = {
-        "benchmark": f"kge-{dataset}",
-        "dataset": dataset,
-        "split": "test",
-        "commit": commit,
-        "machine": machine(device),
-        "encoder": None,
-        "seconds": round(seconds, 1),
-        "metrics": {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items() if v is not None},
-        "command": shlex.join(["python", "bench/kge.py", *sys.argv[1:]]),
-    }
-    path = output or RESULTS / f"kge-{dataset}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

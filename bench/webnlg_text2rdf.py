@@ -3,8 +3,9 @@
 The pipeline is the one project.yml builds (configs/default_en.cfg: transformer + kgx_ner +
 kgx_relation_classifier + kgx_attribute_tagger + kgx_entity_linker + kgx_rdf, trained
 jointly on WebNLG train by distant supervision, linking to the DBpedia graph of the train
-triples). Given ``--model`` it is used as it is; otherwise it is built here the same way
-(convert → kb → kge → train) under bench/work.
+triples). Given ``--model`` it is used as it is; otherwise project.yml's own commands build
+it (``spacy project run`` convert → kb → kge → train, under the project's corpus/ and
+training/), with ``--max-steps`` as ``vars.max_steps``.
 
 Each test text's predicted facts become WebNLG triples (``doc_triples``) and are scored
 against the text's reference triples with the official WebNLG+ 2020 definitions
@@ -29,7 +30,7 @@ from typing import List, Tuple
 
 import spacy
 
-from common import REPO, WORK, measure_speed, run, write_result
+from common import REPO, budget, measure_speed, run, write_result
 from kgx_spacy.cli.extract import extract
 from kgx_spacy.corpora import data_dir, webnlg
 from kgx_spacy.evaluation.webnlg import score
@@ -39,23 +40,20 @@ from kgx_spacy.extensions import ATTRIBUTES, GOLD_TRIPLES, LINKS, RELATIONS
 XSD_DATE = "http://www.w3.org/2001/XMLSchema#date"
 
 
-def build_pipeline(max_steps: int, gpu_id: int) -> Path:
-    """The default pipeline, as project.yml's convert → kb → kge → train make it."""
-    corpus, out = WORK / "webnlg-distant", WORK / "webnlg-default"
-    cli = [sys.executable, "-m", "kgx_spacy.cli"]
-    if not (corpus / "kb.nt").exists():
-        run([*cli, "convert", "webnlg-distant", str(corpus), "--split", "train", "--split", "dev"])
-    if not (out / "kb").exists():
-        run([*cli, "kb", "build", str(corpus / "kb.nt"), "--output", str(out / "kb")])
-    if not (out / "kge").exists():
-        run([*cli, "kge", "train", str(corpus / "kb.nt"), "--output", str(out / "kge"), "--model", "complex",
-             "--dim", "100", "--epochs", "100", "--batch-size", "100", "--lr", "0.1", "--n3", "0.01", "--device", "cpu"])
-    run([sys.executable, "-m", "spacy", "train", str(REPO / "configs" / "default_en.cfg"), "--output", str(out),
-         "--paths.train", str(corpus / "train.spacy"), "--paths.dev", str(corpus / "dev.spacy"),
-         "--paths.kb", str(out / "kb"), "--paths.kge", str(out / "kge"),
-         "--training.max_steps", str(max_steps), "--training.optimizer.learn_rate.total_steps", str(max_steps),
-         "--gpu-id", str(gpu_id)])
-    return out / "model-best"
+def build_pipeline(max_steps: int, gpu_id: int) -> Tuple[Path, dict]:
+    """The default pipeline, made by project.yml's convert → kb → kge → train commands
+    (each skipped when its inputs are unchanged; train always runs, with this budget).
+
+    RETURNS: the model and its training budget (``common.budget``).
+    """
+    project = [sys.executable, "-m", "spacy", "project", "run"]
+    variables = ["--vars.max_steps", str(max_steps), "--vars.gpu_id", str(gpu_id), "--vars.kgx_data", str(data_dir())]
+    for step in ("convert", "kb", "kge"):
+        run([*project, step, str(REPO), *variables])
+    start = time.perf_counter()
+    run([*project, "train", str(REPO), *variables, "--force"])
+    spent = budget(REPO / "training" / "default" / "train-log.jsonl", time.perf_counter() - start, ("ents_f", "rel_micro_f", "attr_f", "el_accuracy"))
+    return REPO / "training" / "default" / "model-best", spent
 
 
 def entity_name(doc, start: int, end: int, links: dict) -> str:
@@ -97,7 +95,11 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     started = time.time()
-    model = args.model or build_pipeline(args.max_steps, args.gpu_id)
+    if args.model:
+        model, spent = args.model, {}
+    else:
+        model, spent = build_pipeline(args.max_steps, args.gpu_id)
+    curve = spent.pop("dev_curve", None)
     if args.gpu_id >= 0:
         spacy.require_gpu(args.gpu_id)
     nlp = spacy.load(model)
@@ -123,12 +125,15 @@ def main() -> None:
             "speed_ratio": n_words / store_seconds / speed["encoder_words_per_second"],
             "pipe_words_per_second": speed["words_per_second"],
             "store_quads": stats.quads,
-            "max_steps": args.max_steps,
+            **spent,
             "model": str(model),
         }
     )
     print(json.dumps(metrics, indent=2))
-    write_result("webnlg-text2rdf", "webnlg_2020_v3.0_en", "test", metrics, time.time() - started, args.gpu_id, "bench/webnlg_text2rdf.py")
+    write_result(
+        "webnlg-text2rdf", "webnlg_2020_v3.0_en", "test", metrics, time.time() - started, args.gpu_id,
+        "bench/webnlg_text2rdf.py", **({"dev_curves": {"default_dev": curve}} if curve else {}),
+    )
 
 
 if __name__ == "__main__":
