@@ -32,11 +32,13 @@ def main() -> None:
         "kgx_ner": (REPO / "configs" / "ner_trf.cfg", ""),
         "spacy_ner": (REPO / "bench" / "configs" / "spacy_ner_trf.cfg", "spacy_ner_"),
     }
-    metrics = {}
+    metrics, curves = {}, {}
     for name, (config, prefix) in runs.items():
         output = WORK / f"conll04-{name}"
         if not args.skip_train:
-            train(config, corpus, output, args.max_steps, args.gpu_id)
+            spent = train(config, corpus, output, args.max_steps, args.gpu_id, curve=("ents_f",))
+            curves[f"{name}_dev"] = spent.pop("dev_curve")
+            metrics.update({prefix + k: v for k, v in spent.items()})
         scores = evaluate(output / "model-best", corpus / "test.spacy", args.gpu_id)
         for key in ("ents_f", "ents_p", "ents_r"):
             metrics[prefix + key] = scores[key]
@@ -44,7 +46,10 @@ def main() -> None:
     nlp = spacy.load(WORK / "conll04-kgx_ner" / "model-best", config=speed_overrides(args))
     texts = [doc.text for doc in load_docs(corpus / "test.spacy", nlp)]
     metrics.update(measure_speed(nlp, texts, args.gpu_id))
-    write_result("conll04-ner", "conll04", "test", metrics, time.time() - started, args.gpu_id, "bench/conll04_ner.py")
+    write_result(
+        "conll04-ner", "conll04", "test", metrics, time.time() - started, args.gpu_id, "bench/conll04_ner.py",
+        dev_curves=curves,
+    )
 
 
 def speed_overrides(args) -> dict:

@@ -28,15 +28,17 @@ def main() -> None:
     started = time.time()
     corpus = convert("deepke-ae")
     output = WORK / "deepke-ae-zh"
+    spent = {}
     if not args.skip_train:
-        train(REPO / "configs" / "attr_zh_trf.cfg", corpus, output, args.max_steps, args.gpu_id)
+        spent = train(REPO / "configs" / "attr_zh_trf.cfg", corpus, output, args.max_steps, args.gpu_id, curve=("ents_f", "attr_f"))
+    curve = spent.pop("dev_curve", None)
     scores = evaluate(output / "model-best", corpus / "test.spacy", args.gpu_id)
     metrics = {
         "attr_f": scores["attr_f"],
         "attr_p": scores["attr_p"],
         "attr_r": scores["attr_r"],
         "ents_f": scores["ents_f"],
-        "max_steps": args.max_steps,
+        **spent,
         "tokenizer": "spacy zh, char segmenter",
         "attr_f_per_type": {k: round(v["f"], 4) for k, v in scores["attr_f_per_type"].items()},
     }
@@ -44,7 +46,10 @@ def main() -> None:
     nlp = spacy.load(output / "model-best")
     texts = [doc.text for doc in load_docs(corpus / "test.spacy", nlp)]
     metrics.update(measure_speed(nlp, texts, args.gpu_id))
-    write_result("deepke-ae-zh", "deepke_ae_zh", "test", metrics, time.time() - started, args.gpu_id, "bench/deepke_ae_zh.py")
+    write_result(
+        "deepke-ae-zh", "deepke_ae_zh", "test", metrics, time.time() - started, args.gpu_id, "bench/deepke_ae_zh.py",
+        **({"dev_curves": {"attr_zh_dev": curve}} if curve else {}),
+    )
 
 
 if __name__ == "__main__":

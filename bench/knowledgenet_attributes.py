@@ -33,8 +33,11 @@ def main() -> None:
     started = time.time()
     corpus = convert("knowledgenet")
     output = WORK / "knowledgenet-joint"
+    spent = {}
     if not args.skip_train:
-        train(REPO / "configs" / "joint_attr_trf.cfg", corpus, output, args.max_steps, args.gpu_id)
+        spent = train(REPO / "configs" / "joint_attr_trf.cfg", corpus, output, args.max_steps, args.gpu_id,
+                      curve=("ents_f", "rel_micro_f", "attr_f"))
+    curve = spent.pop("dev_curve", None)
     calibrated = output / "calibrated"
     calibration = calibrate_model(output / "model-best", corpus / "dev.spacy", calibrated, "kgx_relation_classifier")
     scores = evaluate(calibrated, corpus / "test.spacy", args.gpu_id)
@@ -54,13 +57,16 @@ def main() -> None:
         "rel_micro_f": scores["rel_micro_f"],
         "dev_ece_before": calibration.ece_before,
         "dev_ece_after": calibration.ece_after,
-        "max_steps": args.max_steps,
+        **spent,
         "text_f1_per_property": {k: round(v, 4) for k, v in text["text_f1_per_property"].items()},
         "attr_f_per_type": {k: round(v["f"], 4) for k, v in scores["attr_f_per_type"].items()},
     }
     print(f"test text_f1 {metrics['text_f1']:.4f}, attr_f {metrics['attr_f']:.4f}, rel {metrics['rel_micro_f']:.4f}", flush=True)
     metrics.update(measure_speed(nlp, [doc.text for doc in gold], args.gpu_id))
-    write_result("knowledgenet-attributes", "knowledgenet", "test (fold 4)", metrics, time.time() - started, args.gpu_id, "bench/knowledgenet_attributes.py")
+    write_result(
+        "knowledgenet-attributes", "knowledgenet", "test (fold 4)", metrics, time.time() - started, args.gpu_id,
+        "bench/knowledgenet_attributes.py", **({"dev_curves": {"joint_dev": curve}} if curve else {}),
+    )
 
 
 if __name__ == "__main__":

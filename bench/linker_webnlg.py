@@ -106,16 +106,25 @@ def main() -> None:
     blank = spacy.blank("en")
     graph = build_graph(corpus, blank)
     ner, with_kge, text_only = WORK / "webnlg-ner", WORK / "webnlg-linker", WORK / "webnlg-linker-text"
+    metrics: Dict = {}
+    curves = {}
     if not args.skip_train:
         if not (ner / "model-best").exists():
             train(REPO / "configs" / "ner_trf.cfg", corpus, ner, args.ner_steps, args.gpu_id)
         common = ("--paths.ner_model", str(ner / "model-best"), "--paths.kb", str(graph["kb"]))
-        train(REPO / "configs" / "linker_trf.cfg", corpus, with_kge, args.linker_steps, args.gpu_id,
-              *common, "--paths.kge", str(graph["kge"]))
-        train(REPO / "configs" / "linker_trf.cfg", corpus, text_only, args.linker_steps, args.gpu_id,
-              *common, "--paths.kge", "null", "--components.kgx_entity_linker.use_kge", "false")
+        linker_curve = ("el_accuracy", "el_micro_f")
+        runs = {
+            "": train(REPO / "configs" / "linker_trf.cfg", corpus, with_kge, args.linker_steps, args.gpu_id,
+                      *common, "--paths.kge", str(graph["kge"]), curve=linker_curve),
+            "text_only_": train(REPO / "configs" / "linker_trf.cfg", corpus, text_only, args.linker_steps, args.gpu_id,
+                                *common, "--paths.kge", "null", "--components.kgx_entity_linker.use_kge", "false",
+                                curve=linker_curve),
+        }
+        for prefix, spent in runs.items():
+            curves[f"{prefix or 'kge_'}dev"] = spent.pop("dev_curve")
+            metrics.update({prefix + k: v for k, v in spent.items()})
     kb = KB.from_disk(graph["kb"])
-    metrics: Dict = {"kb_entities": len(kb), "kb_triples": len(kb.triples)}
+    metrics.update({"kb_entities": len(kb), "kb_triples": len(kb.triples)})
     for split in ("dev", "test"):
         for name, model in (("", with_kge), ("text_only_", text_only)):
             nlp = spacy.load(model / "model-best")
@@ -131,7 +140,10 @@ def main() -> None:
     nlp = spacy.load(with_kge / "model-best")
     texts = [doc.text for doc in load_docs(corpus / "test.spacy", nlp)]
     metrics.update(measure_speed(nlp, texts, args.gpu_id))
-    write_result("linker-webnlg", "webnlg", "test", metrics, time.time() - started, args.gpu_id, "bench/linker_webnlg.py")
+    write_result(
+        "linker-webnlg", "webnlg", "test", metrics, time.time() - started, args.gpu_id, "bench/linker_webnlg.py",
+        dev_curves=curves,
+    )
 
 
 if __name__ == "__main__":
