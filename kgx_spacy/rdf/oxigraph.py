@@ -5,7 +5,7 @@ syntax valid for N-Triples, Turtle and SPARQL alike (``str(term)``). That makes 
 one place where text from a document (or a KB IRI from a link) turns into RDF syntax.
 """
 
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import List, Optional, Tuple
 
 import pyoxigraph as ox
 from rdflib import XSD, BNode, Literal, URIRef
@@ -78,18 +78,3 @@ def doc_graph(doc: Doc, mapping: Optional[RDFMapping] = None) -> DocGraph:
     except ValueError as err:
         raise KgxInputError(name, f"cannot write this document as RDF: {err}") from None
     return graph, quads
-
-
-def replace_graphs_update(graphs: Iterable[Tuple[ox.NamedNode, Sequence[ox.Quad]]]) -> str:
-    """A SPARQL 1.1 Update that replaces each named graph with the given quads.
-
-    For each graph ``g``: ``DROP SILENT GRAPH g ; INSERT DATA { GRAPH g { … } }``. Every
-    term is written by pyoxigraph; only the SPARQL keywords and punctuation are ours.
-    """
-    operations = []
-    for name, quads in graphs:
-        operations.append(f"DROP SILENT GRAPH {name}")
-        if quads:
-            triples = "\n".join(f"{q.subject} {q.predicate} {q.object} ." for q in quads)
-            operations.append(f"INSERT DATA {{ GRAPH {name} {{\n{triples}\n}} }}")
-    return " ;\n".join(operations)

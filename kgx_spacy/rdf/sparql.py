@@ -11,15 +11,15 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Iterable, List, Optional
+from typing import Iterable, List, Optional, Sequence, Tuple
 
 import pyoxigraph as ox
 from spacy.tokens import Doc
 
 from ..errors import KgxStoreError
 from .mapping import RDFMapping
-from .oxigraph import DocGraph, replace_graphs_update
-from .store import DEFAULT_BATCH_SIZE, ExportStats, Progress, write_batches
+from .oxigraph import DocGraph
+from .store import DEFAULT_BATCH_SIZE, ExportStats, Progress, pending_docs, write_batches
 
 PROTOCOLS = ("update", "gsp")
 _RETRY_STATUS = {408, 429}
@@ -119,6 +119,7 @@ def write_endpoint(
     protocol: str = "update",
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Optional[Progress] = None,
+    skip_committed: bool = True,
 ) -> ExportStats:
     """Write Docs to a SPARQL endpoint, replacing each document's named graph.
 
@@ -128,6 +129,8 @@ def write_endpoint(
     Raises KgxStoreError at once if the endpoint cannot be reached, and naming the batch
     when a batch still fails after the retries; the batches before it are committed
     (and recorded in ``progress``).
+    skip_committed: leave out the Docs ``progress`` records as committed (counted in
+        ``stats.skipped``); False when the caller has left them out already.
     """
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {PROTOCOLS}, not {protocol!r}")
@@ -142,7 +145,24 @@ def write_endpoint(
             endpoint.put_graph(name.value, body, batch=number)
 
     commit = commit_update if protocol == "update" else commit_gsp
-    return write_batches(docs, commit, mapping, batch_size, progress)
+    stats = ExportStats()
+    docs = pending_docs(docs, mapping, progress, stats, skip_committed)
+    return write_batches(docs, commit, mapping, batch_size, progress, stats)
+
+
+def replace_graphs_update(graphs: Iterable[Tuple[ox.NamedNode, Sequence[ox.Quad]]]) -> str:
+    """A SPARQL 1.1 Update that replaces each named graph with the given quads.
+
+    For each graph ``g``: ``DROP SILENT GRAPH g ; INSERT DATA { GRAPH g { … } }``. Every
+    term is written by pyoxigraph; only the SPARQL keywords and punctuation are ours.
+    """
+    operations = []
+    for name, quads in graphs:
+        operations.append(f"DROP SILENT GRAPH {name}")
+        if quads:
+            triples = "\n".join(f"{q.subject} {q.predicate} {q.object} ." for q in quads)
+            operations.append(f"INSERT DATA {{ GRAPH {name} {{\n{triples}\n}} }}")
+    return " ;\n".join(operations)
 
 
 def _with_query(url: str, params: dict) -> str:

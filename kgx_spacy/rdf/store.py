@@ -2,7 +2,8 @@
 
 Every store keeps one named graph per document, and each batch replaces its documents'
 graphs, so writing the same documents again never duplicates anything. A progress file
-records the documents of every committed batch, so an interrupted export can resume.
+records the documents of every committed batch, so an interrupted export can resume:
+``Progress.pending`` is the one place that leaves out what an earlier run committed.
 """
 
 import itertools
@@ -10,7 +11,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, List, Optional, Union
+from typing import Callable, Iterable, Iterator, List, Optional, TypeVar, Union
 
 import pyoxigraph as ox
 from spacy.tokens import Doc
@@ -18,9 +19,10 @@ from spacy.tokens import Doc
 from ..errors import KgxInputError, KgxStoreError
 from ..io import atomic_write
 from .mapping import RDFMapping
-from .oxigraph import DocGraph, doc_graph, doc_mapping, replace_graphs_update
+from .oxigraph import DocGraph, doc_graph, doc_mapping
 
 DEFAULT_BATCH_SIZE = 100
+T = TypeVar("T")
 
 
 @dataclass
@@ -84,6 +86,35 @@ class Progress:
         self.committed.update(graphs)
         self.last_batch = batch
 
+    def pending(
+        self, items: Iterable[T], iri_of: Callable[[T], str], stats: ExportStats
+    ) -> Iterator[T]:
+        """The items whose document IRI no committed batch holds; the others are counted
+        in ``stats.skipped``.
+
+        The one resume skip: the store and endpoint writers (``kgx export``) apply it to
+        Docs, ``kgx extract`` to ``(text, id)`` pairs before the pipeline runs.
+        iri_of: an item's document IRI (its named graph).
+        """
+        for item in items:
+            if self.committed and iri_of(item) in self.committed:
+                stats.skipped += 1
+            else:
+                yield item
+
+
+def pending_docs(
+    docs: Iterable[Doc],
+    mapping: Optional[RDFMapping],
+    progress: Optional[Progress],
+    stats: ExportStats,
+    skip_committed: bool = True,
+) -> Iterable[Doc]:
+    """The Docs to write: with ``progress`` and ``skip_committed``, those not committed yet."""
+    if progress is None or not skip_committed:
+        return docs
+    return progress.pending(docs, lambda doc: str(doc_mapping(doc, mapping).doc_iri(doc)), stats)
+
 
 def write_batches(
     docs: Iterable[Doc],
@@ -91,18 +122,21 @@ def write_batches(
     mapping: Optional[RDFMapping] = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Optional[Progress] = None,
+    stats: Optional[ExportStats] = None,
 ) -> ExportStats:
     """Convert Docs batch by batch and hand each batch to ``commit(number, graphs)``.
 
+    Every Doc is written: leaving out committed ones is the caller's (``pending_docs``).
     commit: writes one batch (numbered from 1, continuing a resumed run's numbering) or
         raises; a batch is recorded in ``progress`` only after ``commit`` returns.
     mapping: the RDF mapping; None uses each Doc's own (see ``doc_graph``).
+    stats: counts added to (a new ExportStats when None); RETURNS it.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, not {batch_size}")
-    stats = ExportStats()
+    stats = stats if stats is not None else ExportStats()
     number = progress.last_batch if progress else 0
-    for chunk in _chunks(_pending(docs, mapping, progress, stats), batch_size):
+    for chunk in _chunks(docs, batch_size):
         number += 1
         graphs = [doc_graph(doc, mapping) for doc in chunk]
         commit(number, graphs)
@@ -112,14 +146,6 @@ def write_batches(
         stats.documents += len(graphs)
         stats.quads += sum(len(quads) for _, quads in graphs)
     return stats
-
-
-def _pending(docs, mapping, progress, stats) -> Iterator[Doc]:
-    for doc in docs:
-        if progress and str(doc_mapping(doc, mapping).doc_iri(doc)) in progress.committed:
-            stats.skipped += 1
-        else:
-            yield doc
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:
@@ -134,25 +160,57 @@ def write_store(
     mapping: Optional[RDFMapping] = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Optional[Progress] = None,
+    skip_committed: bool = True,
 ) -> ExportStats:
-    """Write Docs into an embedded Oxigraph store, one transaction per batch.
+    """Write Docs into an embedded Oxigraph store, replacing each document's named graph.
 
     store: an open ``pyoxigraph.Store`` or the directory of one (created if missing).
-    Each batch is a single SPARQL Update (drop each document's graph, insert its quads),
-    which Oxigraph applies as one transaction: a failed batch leaves the store unchanged.
+    progress: records every committed batch; with ``skip_committed``, the Docs it records
+        as committed are left out (``stats.skipped``). False: the caller left them out.
+    Each batch goes in as pyoxigraph quads: first every new quad of the batch in one
+    transaction (``Store.extend``), then the quads each graph no longer holds are removed.
+    In that order a failure never loses data already written: at worst a graph holds its
+    old and new quads, and since the batch is not recorded in the progress file,
+    ``--resume`` redoes it.
     """
     target = store if isinstance(store, ox.Store) else _open_store(Path(store))
     name = "embedded store" if isinstance(store, ox.Store) else str(store)
 
     def commit(number: int, graphs: List[DocGraph]) -> None:
         try:
-            target.update(replace_graphs_update(graphs))
+            replace_graphs(target, graphs)
         except (OSError, RuntimeError) as err:
             raise KgxStoreError(name, str(err), batch=number) from None
 
-    stats = write_batches(docs, commit, mapping, batch_size, progress)
+    stats = ExportStats()
+    docs = pending_docs(docs, mapping, progress, stats, skip_committed)
+    write_batches(docs, commit, mapping, batch_size, progress, stats)
     target.flush()
     return stats
+
+
+def replace_graphs(store: ox.Store, graphs: Iterable[DocGraph]) -> None:
+    """Make each named graph hold exactly its quads (a graph given twice: the last wins).
+
+    Adds the new quads first, in one transaction, then removes the stale ones: in that
+    order a failure loses nothing already written (see ``write_store``).
+    """
+    content = dict(graphs)
+    old = [quad for graph in content for quad in store.quads_for_pattern(None, None, None, graph)]
+    new = {quad for quads in content.values() for quad in quads}
+    store.extend(new)
+    stale = [quad for quad in old if quad not in new]
+    if stale:
+        # The store keeps some literals in canonical form ("1.0"^^xsd:double reads back as
+        # "1"^^xsd:double): a stored quad that a new quad is stored as is not stale.
+        written = ox.Store()
+        written.extend(new)
+        stale = [quad for quad in stale if quad not in written]
+    for quad in stale:
+        store.remove(quad)
+    for graph, quads in content.items():
+        if not quads and store.contains_named_graph(graph):
+            store.remove_graph(graph)  # as DROP GRAPH did: no empty graph is left behind
 
 
 def _open_store(path: Path) -> ox.Store:
