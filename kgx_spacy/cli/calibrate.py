@@ -9,7 +9,6 @@ from spacy.training import Example
 
 from ..errors import KgxInputError
 from ..relations.calibrate import Calibration, calibrate
-from ._app import app, fail_cleanly
 
 
 def calibrate_model(model: Path, dev: Path, output: Path, component: str) -> Calibration:
@@ -26,7 +25,6 @@ def calibrate_model(model: Path, dev: Path, output: Path, component: str) -> Cal
     return result
 
 
-@app.command("calibrate")
 def calibrate_cli(
     model: Path = typer.Argument(..., help="trained pipeline directory"),
     dev: Path = typer.Argument(..., help="dev DocBin with gold relations"),
@@ -34,10 +32,7 @@ def calibrate_cli(
     component: str = typer.Option("kgx_relation_classifier", help="the relation component's name"),
 ) -> None:
     """Platt-scale each relation label's scores and pick its F1-best threshold on dev data."""
-    try:
-        result = calibrate_model(model, dev, output, component)
-    except KgxInputError as err:
-        raise fail_cleanly(err)
+    result = calibrate_model(model, dev, output, component)
     typer.echo(f"expected calibration error on dev: {result.ece_before:.4f} → {result.ece_after:.4f} ({result.n_scores} scores)")
     for label, threshold in sorted(result.thresholds.items()):
         a, b = result.calibration[label]

@@ -7,13 +7,10 @@ from typing import List, Optional
 import typer
 
 from ..corpora import DATASETS, convert
-from ..errors import KgxInputError
-from ._app import app, fail_cleanly
 
 Dataset = Enum("Dataset", {name: name for name in DATASETS}, type=str)
 
 
-@app.command("convert")
 def convert_cli(
     dataset: Dataset = typer.Argument(..., help="Dataset to convert."),
     output_dir: Path = typer.Argument(
@@ -27,10 +24,7 @@ def convert_cli(
     ),
 ) -> None:
     """Convert a benchmark dataset into spaCy DocBin files, one per split, with a report."""
-    try:
-        reports = convert(dataset.value, output_dir, split, data_dir)
-    except KgxInputError as err:
-        raise fail_cleanly(err)
+    reports = convert(dataset.value, output_dir, split, data_dir)
     for report in reports:
         typer.echo(report.summary())
         written = output_dir / report.split

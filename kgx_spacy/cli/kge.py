@@ -7,7 +7,6 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import typer
 
-from ..errors import KgxInputError
 from ..io import atomic_write
 from ..kge import (
     INTERACTIONS,
@@ -21,15 +20,8 @@ from ..kge import (
     train,
 )
 from ..kge.training import MODES, OPTIMIZERS, pick_device
-from ._app import app, fail_cleanly
 
 TRAINING_FILE = "training.json"
-
-kge_app = typer.Typer(
-    help="Knowledge-graph embeddings: train on triples, evaluate filtered link prediction.",
-    no_args_is_help=True,
-)
-app.add_typer(kge_app, name="kge")
 
 Model = Enum("Model", {name: name for name in INTERACTIONS}, type=str)
 Mode = Enum("Mode", {name: name for name in MODES}, type=str)
@@ -102,7 +94,6 @@ def format_metrics(metrics: Dict[str, float]) -> str:
     return "  ".join(f"{name} {value:.4f}" for name, value in metrics.items())
 
 
-@kge_app.command("train")
 def train_cli(
     train_file: Path = typer.Argument(..., help="Training triples: TSV (head, relation, tail) or an RDF file."),
     output: Path = typer.Option(..., "--output", "-o", help="Folder for the trained model."),
@@ -133,19 +124,15 @@ def train_cli(
         lr_decay_epoch=lr_decay_epoch, n3_weight=n3, label_smoothing=label_smoothing,
         negatives=negatives, margin=margin, adversarial_temperature=temperature, seed=seed, device=device,
     )
-    try:
-        _, result, metrics = train_files(
-            train_file, output, model.value, dim, config, valid_file=valid, reciprocal=reciprocal,
-            eval_every=eval_every, echo=typer.echo,
-        )
-    except KgxInputError as err:
-        raise fail_cleanly(err)
+    _, result, metrics = train_files(
+        train_file, output, model.value, dim, config, valid_file=valid, reciprocal=reciprocal,
+        eval_every=eval_every, echo=typer.echo,
+    )
     typer.echo(f"{result.seconds_per_epoch:.2f} s/epoch; saved to {output}")
     if metrics is not None:
         typer.echo(f"valid: {format_metrics(metrics)}")
 
 
-@kge_app.command("eval")
 def eval_cli(
     model_dir: Path = typer.Argument(..., help="A folder written by `kgx kge train`."),
     test_file: Path = typer.Argument(..., help="Test triples: TSV or RDF."),
@@ -154,8 +141,5 @@ def eval_cli(
     device: Optional[str] = typer.Option(None, "--device"),
 ) -> None:
     """Filtered link prediction (heads and tails): MRR, Hits@1/3/10, mean rank."""
-    try:
-        metrics = evaluate_files(model_dir, test_file, filters, batch_size=batch_size, device=device)
-    except KgxInputError as err:
-        raise fail_cleanly(err)
+    metrics = evaluate_files(model_dir, test_file, filters, batch_size=batch_size, device=device)
     typer.echo(format_metrics(metrics))

@@ -10,10 +10,8 @@ from rich.table import Table
 
 from ..errors import KgxInputError
 from ..io import atomic_write
-from ..rdf.serialize import FORMATS, PREFIXES as SERIALIZE_PREFIXES, file_format
-from ._app import app, fail_cleanly
-from .export import Format
-
+from ..rdf.serialize import FORMATS, PREFIXES as SERIALIZE_PREFIXES, Format, file_format
+from ..rdf.targets import DEFAULT_STORE
 
 # Prefixes a query may use without declaring them.
 PREFIXES = {
@@ -68,16 +66,12 @@ def show(term) -> str:
     return str(term)
 
 
-@app.command("query")
 def query_cli(
     sparql: str = typer.Argument(..., help="SPARQL query (SELECT, ASK or CONSTRUCT)"),
-    store: Path = typer.Option(Path("kgx-store"), "--store", help="embedded Oxigraph store directory"),
+    store: Path = typer.Option(DEFAULT_STORE, "--store", help="embedded Oxigraph store directory"),
 ) -> None:
     """Query the embedded store; the default graph is the union of all document graphs."""
-    try:
-        variables, rows = query_store(store, sparql)
-    except KgxInputError as err:
-        raise fail_cleanly(err)
+    variables, rows = query_store(store, sparql)
     table = Table(*variables)
     for column in table.columns:
         column.overflow = "fold"
@@ -108,15 +102,11 @@ def dump_store(store_dir: Path, path: Path, fmt: Optional[str] = None) -> int:
     return len(statements)
 
 
-@app.command("dump")
 def dump_cli(
     output: Path = typer.Option(..., "--output", "-o", help="RDF file to write (.nq, .trig, .jsonld, .ttl, .nt)."),
-    store: Path = typer.Option(Path("kgx-store"), "--store", help="embedded Oxigraph store directory"),
+    store: Path = typer.Option(DEFAULT_STORE, "--store", help="embedded Oxigraph store directory"),
     fmt: Optional[Format] = typer.Option(None, "--format", "-f", help="File format; default from the extension."),
 ) -> None:
     """Write the embedded store to an RDF file (named graphs kept in quad formats)."""
-    try:
-        count = dump_store(store, output, fmt and fmt.value)
-    except KgxInputError as err:
-        raise fail_cleanly(err)
+    count = dump_store(store, output, fmt and fmt.value)
     typer.echo(f"{count} statements from {store} → {output}")

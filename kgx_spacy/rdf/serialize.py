@@ -7,6 +7,7 @@ the largest document. (rdflib's Turtle writer is not used: it emits invalid long
 for texts that hold a newline and end in a backslash and a quote.)
 """
 
+from enum import Enum
 from pathlib import Path
 from typing import Iterable, List, Optional, Union
 
@@ -29,6 +30,8 @@ FORMATS = {
     "trig": ox.RdfFormat.TRIG,
     "jsonld": ox.RdfFormat.JSON_LD,
 }
+# The names of FORMATS as a choice (``kgx export --format``, ``kgx dump --format``).
+Format = Enum("Format", {name: name for name in FORMATS}, type=str)
 EXTENSIONS = {".ttl": "ttl", ".nt": "nt", ".nq": "nq", ".trig": "trig", ".jsonld": "jsonld"}
 PREFIXES = {
     "rdf": str(RDF),

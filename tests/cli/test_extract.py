@@ -25,9 +25,10 @@ from rdflib.compare import isomorphic
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from typer.testing import CliRunner
 
+import kgx_spacy.extract as extract_module
 from kgx_spacy.cli import app
-import kgx_spacy.cli.extract as extract_module
-from kgx_spacy.cli.extract import doc_iri, load_pipeline, pipeline_mapping
+from kgx_spacy.extract import load_pipeline, pipeline_mapping
+from kgx_spacy.iris import document_iri
 from kgx_spacy.rdf.oxigraph import from_oxigraph
 
 pytestmark = pytest.mark.filterwarnings(
@@ -555,4 +556,4 @@ def test_doc_iri_without_running_the_pipeline(nlp):
     for text, doc_id in [(TEXTS[0], "x y/z"), (TEXTS[2], None), ("", None)]:
         doc = nlp(text)
         doc._.kgx_doc_id = doc_id
-        assert graph_names(doc._.rdf) == {URIRef(doc_iri(mapping, text, doc_id))}
+        assert graph_names(doc._.rdf) == {URIRef(document_iri(mapping.base_iri, text, doc_id))}

@@ -16,9 +16,7 @@ from rdflib.compare import isomorphic
 from spacy.tokens import DocBin
 from typer.testing import CliRunner
 
-import kgx_spacy.cli.export  # noqa: F401  (registers the command)
-import kgx_spacy.cli.query  # noqa: F401
-from kgx_spacy.cli._app import app
+from kgx_spacy.cli import app
 from kgx_spacy.rdf.mapping import RDFMapping
 
 runner = CliRunner()

@@ -5,8 +5,7 @@ from rdf_helpers import select, server_count
 from spacy.tokens import DocBin
 from typer.testing import CliRunner
 
-import kgx_spacy.cli.export  # noqa: F401  (registers the command)
-from kgx_spacy.cli._app import app
+from kgx_spacy.cli import app
 from kgx_spacy.corpora import conll04
 from kgx_spacy.rdf.mapping import RDFMapping
 from kgx_spacy.rdf.oxigraph import doc_graph

@@ -6,8 +6,7 @@ from rdflib import URIRef
 from spacy.tokens import Span
 from typer.testing import CliRunner
 
-import kgx_spacy.cli.query  # noqa: F401  (registers the commands)
-from kgx_spacy.cli._app import app
+from kgx_spacy.cli import app
 from kgx_spacy.extensions import install_extensions
 from kgx_spacy.rdf.mapping import RDFMapping, doc_to_dataset
 

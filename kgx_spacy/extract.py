@@ -1,0 +1,113 @@
+"""A trained pipeline over raw texts → RDF in one target (the body of ``kgx extract``).
+
+Texts are read lazily (``kgx_spacy.inputs``) and go through ``nlp.pipe`` in batches;
+each batch of Docs is written (and, for a store or endpoint, committed and recorded in
+the progress file) before the next is read, so memory stays bounded however many texts
+there are.
+"""
+
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Optional
+
+from .errors import KgxInputError
+from .extensions import DOC_ID, install_extensions
+from .inputs import TextReader, input_files
+from .iris import document_iri
+from .rdf.component import RDFComponent
+from .rdf.mapping import RDFMapping
+from .rdf.store import DEFAULT_BATCH_SIZE, ExportStats
+from .rdf.targets import Target
+
+DEFAULT_PROGRESS = Path("kgx-extract.progress.jsonl")
+
+
+def extract(
+    model: str,
+    inputs: Iterable[Path],
+    target: Target,
+    reader: TextReader = TextReader(),
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    n_process: int = 1,
+    gpu_id: int = -1,
+    resume: bool = False,
+    progress: Optional[Path] = None,
+    on_document: Optional[Callable[[], None]] = None,
+) -> ExportStats:
+    """Run ``model`` over the inputs and write the RDF to ``target`` (``kgx extract``).
+
+    Options, inputs and the model are checked before anything is written. Documents go
+    out with their own ``kgx_rdf`` mapping (the defaults of ``RDFMapping`` when the
+    pipeline has no ``kgx_rdf``), so they are exactly ``doc._.rdf``.
+    reader: how the texts are read (JSON-lines fields, stdin).
+    resume: for a store or endpoint, skip (before running the pipeline) the documents
+        the progress file records as committed; for a file, ignored: the file is redone.
+    progress: the progress file (default: ``target.progress_path()``, with
+        ./kgx-extract.progress.jsonl for an endpoint).
+    on_document: called as each Doc leaves the pipeline (a progress display).
+    RETURNS: what was written (``skipped``: documents left out by ``resume``).
+    """
+    if batch_size < 1 or n_process < 1:
+        raise KgxInputError("kgx extract", "--batch-size and --n-process must be at least 1")
+    progress = target.progress_path(progress, default=DEFAULT_PROGRESS)
+    exclude = {p.resolve() for p in (target.output, progress) if p}
+    sources = input_files(inputs, exclude)
+    if target.client:
+        target.client.check_reachable()
+    nlp = load_pipeline(model, gpu_id)
+    mapping = pipeline_mapping(nlp)
+    checkpoint = target.checkpoint(progress, resume, run=f"extract {model_key(model)}")
+    texts = reader.read(sources)
+    resumed = ExportStats()  # counts the skipped documents
+    if checkpoint:
+        texts = checkpoint.pending(texts, lambda item: document_iri(mapping.base_iri, *item), resumed)
+    docs = nlp.pipe(
+        (_make_doc(nlp, text, doc_id) for text, doc_id in texts),
+        batch_size=batch_size, n_process=n_process,
+    )
+    if on_document is not None:
+        docs = _counted(docs, on_document)
+    stats = target.write(docs, None, batch_size, checkpoint, skip_committed=False)
+    stats.skipped += resumed.skipped
+    return stats
+
+
+def load_pipeline(model: str, gpu_id: int = -1):
+    """``spacy.load(model)``, on GPU ``gpu_id`` when it is 0 or more; KgxInputError if it fails."""
+    import spacy
+
+    install_extensions()
+    if gpu_id >= 0:
+        try:
+            spacy.require_gpu(gpu_id)
+        except Exception as err:  # thinc raises ValueError, CUDA libraries their own errors
+            raise KgxInputError("--gpu-id", f"cannot use GPU {gpu_id} ({err})") from None
+    try:
+        return spacy.load(model)
+    except (OSError, ValueError, ImportError) as err:
+        problem = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise KgxInputError(model, f"cannot load the pipeline: {problem}") from None
+
+
+def pipeline_mapping(nlp) -> RDFMapping:
+    """The mapping the pipeline's (last) ``kgx_rdf`` component sets; the defaults without one."""
+    mappings = [pipe.mapping for _, pipe in nlp.pipeline if isinstance(pipe, RDFComponent)]
+    return mappings[-1] if mappings else RDFMapping()
+
+
+def model_key(model: str) -> str:
+    """The model as the progress file's header names it: an absolute path for a folder."""
+    path = Path(model)
+    return str(path.resolve()) if path.exists() else model
+
+
+def _make_doc(nlp, text: str, doc_id: Optional[str]):
+    doc = nlp.make_doc(text)
+    if doc_id is not None:
+        doc._.set(DOC_ID, doc_id)
+    return doc
+
+
+def _counted(docs: Iterable, advance: Callable[[], None]) -> Iterator:
+    for doc in docs:
+        advance()
+        yield doc
