@@ -29,13 +29,14 @@ from pathlib import Path
 from typing import List, Tuple
 
 import spacy
-
 from common import REPO, budget, measure_speed, run, write_result
-from kgx_spacy.cli.extract import extract
+
 from kgx_spacy.corpora import data_dir, webnlg
-from kgx_spacy.evaluation.webnlg import score
 from kgx_spacy.corpora.webnlg_links import DBR
+from kgx_spacy.evaluation.webnlg import score
 from kgx_spacy.extensions import ATTRIBUTES, GOLD_TRIPLES, LINKS, RELATIONS
+from kgx_spacy.extract import extract
+from kgx_spacy.rdf.targets import Target
 
 XSD_DATE = "http://www.w3.org/2001/XMLSchema#date"
 
@@ -114,7 +115,7 @@ def main() -> None:
         inputs = Path(tmp) / "test.jsonl"
         inputs.write_text("".join(json.dumps({"id": d._.kgx_doc_id, "text": d.text}) + "\n" for d in gold))
         begin = time.perf_counter()
-        stats, _ = extract(str(model), [inputs], store=Path(tmp) / "store", gpu_id=args.gpu_id)
+        stats = extract(str(model), [inputs], Target(store=Path(tmp) / "store"), gpu_id=args.gpu_id)
         store_seconds = time.perf_counter() - begin
     n_words = sum(len(doc) for doc in nlp.tokenizer.pipe(texts))
     speed = measure_speed(nlp, texts, args.gpu_id, repeats=1)

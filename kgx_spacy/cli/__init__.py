@@ -2,8 +2,7 @@
 
 Each module of cli/ holds the plain, typer-annotated functions of one command group and
 imports no other cli module (``export`` holds ``kgx export`` and ``kgx extract``, which
-share their target options; ``kb`` holds ``kgx kb`` and ``kgx distant-label``, which
-share the label predicates). Every command is registered through ``clean_errors``.
+share their target options). Every command is registered through ``clean_errors``.
 """
 
 import functools
@@ -12,7 +11,7 @@ from typing import Callable
 import typer
 
 from ..errors import KgxInputError, KgxStoreError
-from . import calibrate, convert, export, kb, kge, query
+from . import calibrate, convert, distant, export, kb, kge, query
 
 app = typer.Typer(
     name="kgx",
@@ -50,7 +49,7 @@ COMMANDS = [
     (app, "convert", convert.convert_cli),
     (app, "export", export.export_cli),
     (app, "extract", export.extract_cli),
-    (app, "distant-label", kb.distant_label_cli),
+    (app, "distant-label", distant.distant_label_cli),
     (app, "query", query.query_cli),
     (app, "dump", query.dump_cli),
     (kb_app, "build", kb.build_cli),

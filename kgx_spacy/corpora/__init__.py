@@ -10,11 +10,9 @@ import os
 from pathlib import Path
 from typing import Iterable, List, Optional, Union
 
-from spacy.tokens import Doc, DocBin
-
 from ..errors import KgxInputError
 from ..io import atomic_write
-from ..supervision.records import ConversionReport
+from ..supervision.records import ConversionReport, write_docbin
 from . import (
     conll04,
     deepke_ae,
@@ -75,13 +73,6 @@ def convert(
             module.write_extras(split, docs, output_dir)
         reports.append(report)
     return reports
-
-
-def write_docbin(docs: Iterable[Doc], path: Path) -> None:
-    """Save ``docs`` with their user data (gold relations, attributes, links, ids)."""
-    docbin = DocBin(store_user_data=True, docs=docs)
-    with atomic_write(path) as f:
-        f.write(docbin.to_bytes())
 
 
 __all__ = ["DATASETS", "ConversionReport", "convert", "data_dir", "write_docbin"]

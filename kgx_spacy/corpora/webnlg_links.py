@@ -24,8 +24,7 @@ from spacy.tokens import Doc
 from ..extensions import GOLD_TRIPLES
 from ..io import atomic_write
 from ..literals import parse_number
-from ..supervision.align import SUFFIX_WORDS as ALIGN_SUFFIX_WORDS
-from ..supervision.align import Aligner, EntityLabels, label_variants
+from ..supervision.align import SUFFIX_WORDS as ALIGN_SUFFIX_WORDS, Aligner, EntityLabels, label_variants
 from ..supervision.records import ConversionReport, EntitySet
 from . import webnlg
 

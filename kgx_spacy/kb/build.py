@@ -39,6 +39,17 @@ DEFAULT_LABEL_PREDICATES: Dict[str, float] = {
     SCHEMA_HTTPS + "alternateName": 0.5,
     "http://dbpedia.org/ontology/alias": 0.5,
 }
+# Prefixes a --label-predicate may use (skos:altLabel).
+LABEL_PREFIXES = {
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "schema": "http://schema.org/",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "dbo": "http://dbpedia.org/ontology/",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "dcterms": "http://purl.org/dc/terms/",
+}
 LOCAL_NAME_WEIGHT = 0.25  # a label made from the IRI counts less than any asserted one
 
 FORMATS = {
@@ -268,3 +279,25 @@ def _distinct_rows(rows: np.ndarray) -> np.ndarray:
     keep = np.ones(len(rows), dtype=bool)
     keep[1:] = (rows[1:] != rows[:-1]).any(axis=1)
     return rows[keep]
+
+
+def parse_label_predicates(values: Sequence[str]) -> Dict[str, float]:
+    """``["skos:altLabel=0.5", "http://…/name"]`` → ``{full IRI: weight}`` (weight 1.0 if none)."""
+    predicates = {}
+    for value in values:
+        iri, weight = value, 1.0
+        head, sep, tail = value.rpartition("=")
+        if sep:
+            try:
+                iri, weight = head, float(tail)
+            except ValueError:
+                pass
+        prefix, colon, rest = iri.partition(":")
+        if colon and prefix in LABEL_PREFIXES and not rest.startswith("//"):
+            iri = LABEL_PREFIXES[prefix] + rest
+        try:
+            ox.NamedNode(iri)
+        except ValueError as err:
+            raise KgxInputError("--label-predicate", f"{value!r} is not an IRI: {err}") from None
+        predicates[iri] = weight
+    return predicates

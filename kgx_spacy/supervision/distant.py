@@ -19,17 +19,25 @@ arguments to token spans of a Doc and writes the Doc contract's gold annotations
 """
 
 import calendar
+import json
 import re
+import sys
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 import pyoxigraph as ox
+import spacy
 from spacy.tokens import Doc
 
-from ..extensions import ATTRIBUTES, RELATIONS
+from ..extensions import ATTRIBUTES, DOC_ID, RELATIONS, install_extensions
+from ..inputs import input_files, read_texts
+from ..io import atomic_write
 from ..kb import normalise
+from ..kb.build import DEFAULT_LABEL_PREDICATES, parse_label_predicates, read_quads
 from ..literals import (
     KIND_DATE,
     KIND_NUMBER,
@@ -41,7 +49,7 @@ from ..literals import (
     parse_number,
 )
 from .align import SUFFIX_WORDS, Aligner, EntityLabels, label_variants
-from .records import ConversionReport, EntitySet, attribute, relation, unique
+from .records import ConversionReport, EntitySet, attribute, relation, unique, write_docbin
 
 Offsets = Tuple[int, int]
 
@@ -379,3 +387,59 @@ class GraphFacts:
         """The facts whose subject is in ``iris`` and whose object is too, or is a literal."""
         present = set(iris)
         return [f for iri in iris for f in self.facts.get(iri, ()) if f.literal or f.object in present]
+
+
+def label_texts(
+    inputs: List[Path],
+    kg: List[Path],
+    output: Path,
+    dev_fraction: float = 0.1,
+    lang: str = "en",
+    label_predicates: Optional[List[str]] = None,
+    label_lang: Optional[List[str]] = None,
+    entity_label: str = "ENT",
+    keep_empty: bool = False,
+    id_field: str = "id",
+    text_field: str = "text",
+) -> DistantReport:
+    """Distant-label the texts of ``inputs`` with the graph of ``kg`` into ``output``
+    (``kgx distant-label``): train.spacy, dev.spacy and report.json.
+
+    A document goes to dev when a hash of its id (its text when it has none) falls in
+    ``dev_fraction``, so the split does not depend on the input order. The report also
+    holds ``properties`` (relation/attribute name → predicate IRI, for ``kgx_rdf``'s
+    ``properties``/``attributes``) and ``value_kinds`` (for ``kgx_attribute_tagger``).
+    Every file is read before anything is written; outputs are written atomically.
+    """
+    install_extensions()
+    predicates = parse_label_predicates(label_predicates) if label_predicates else DEFAULT_LABEL_PREDICATES
+    quads = (quad for path in kg for quad in read_quads(path))
+    graph = GraphFacts(quads, predicates, label_lang)
+    nlp = spacy.blank(lang)
+    labeler = DistantLabeler(entity_label, lang=lang)
+    sources = input_files(inputs, exclude={(output / name).resolve() for name in ("train.spacy", "dev.spacy")})
+    report = DistantReport("distant-label", "all", [str(s) for s, _ in sources])
+    splits = {"train": [], "dev": []}
+    for text, doc_id in read_texts(sources, id_field, text_field, "text", sys.stdin.buffer):
+        doc = nlp.make_doc(text)
+        if doc_id is not None:
+            doc._.set(DOC_ID, doc_id)
+        entities = graph.mentioned(doc)
+        facts = graph.facts_between(entities)
+        aligned = report.aligned_facts
+        labeler(doc, facts, graph.labels, report, entities=entities)
+        if report.aligned_facts == aligned and not keep_empty:
+            report.dropped["docs.no_fact"] += 1
+            continue
+        report.count(doc)
+        key = (doc_id if doc_id is not None else text).encode("utf-8")
+        splits["dev" if zlib.crc32(key) / 2**32 < dev_fraction else "train"].append(doc)
+    for split, docs in splits.items():
+        write_docbin(docs, output / f"{split}.spacy")
+    data = report.to_dict()
+    data["documents"] = {split: len(docs) for split, docs in splits.items()}
+    data["properties"] = dict(sorted(graph.properties.items()))
+    data["attribute_value_kinds"] = report.majority_kinds()
+    with atomic_write(output / "report.json", "w") as f:
+        json.dump(data, f, ensure_ascii=False, indent=2)
+    return report

@@ -8,12 +8,14 @@ what was produced, dropped or repaired.
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple
 
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, DocBin, Span
 from spacy.util import filter_spans
 
 from ..extensions import ATTRIBUTES, GOLD_TRIPLES, LINKS, RELATIONS, install_extensions
+from ..io import atomic_write
 from ..literals import normalize_value
 
 Offsets = Tuple[int, int]
@@ -141,3 +143,10 @@ def unique(records: Iterable[dict], report: ConversionReport, kind: str) -> List
             seen.add(key)
             kept.append(record)
     return kept
+
+
+def write_docbin(docs: Iterable[Doc], path: Path) -> None:
+    """Save ``docs`` with their user data (gold relations, attributes, links, ids)."""
+    docbin = DocBin(store_user_data=True, docs=docs)
+    with atomic_write(path) as f:
+        f.write(docbin.to_bytes())

@@ -109,7 +109,11 @@ def test_chinese_values(blank_with_transformer):
 
 
 def test_rdf_literal(trained):
-    doc = trained(TRAIN_DATA[1][0])
+    trained.add_pipe("kgx_rdf")  # doc._.rdf belongs to kgx_rdf
+    try:
+        doc = trained(TRAIN_DATA[1][0])
+    finally:
+        trained.remove_pipe("kgx_rdf")
     doc._.kgx_doc_id = "d"
     graph = doc._.rdf.graph(URIRef("http://example.org/kgx/document/d"))
     assert (URIRef("http://example.org/kgx/entity/ORG/acme%20corp"), URIRef("http://example.org/kgx/attribute/founded"), Literal("1990", datatype=ns.XSD.gYear)) in graph

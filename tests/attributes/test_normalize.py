@@ -1,8 +1,7 @@
 """The literal normaliser on the real formats found in KnowledgeNet, DeepKE and WebNLG."""
 
 import pytest
-from rdflib import Literal
-from rdflib import namespace as ns
+from rdflib import Literal, namespace as ns
 
 from kgx_spacy.literals import CDT_UCUM, normalize_value
 

@@ -2,8 +2,7 @@
 
 from typer.testing import CliRunner
 
-import kgx_spacy.cli.convert  # noqa: F401  (registers the command)
-from kgx_spacy.cli._app import app
+from kgx_spacy.cli import app
 
 
 def test_convert_command_writes_split_files(tiny_data, tmp_path):

@@ -8,8 +8,7 @@ import spacy
 from spacy.tokens import DocBin
 from typer.testing import CliRunner
 
-import kgx_spacy.cli.distant  # noqa: F401  (registers the command)
-from kgx_spacy.cli._app import app
+from kgx_spacy.cli import app
 from kgx_spacy.corpora.webnlg_distant import facts as webnlg_facts
 from kgx_spacy.extensions import install_extensions
 from kgx_spacy.literals import literal_kind

@@ -9,7 +9,8 @@ import pytest
 from spacy.tokens import DocBin
 from spacy.vocab import Vocab
 
-from kgx_spacy.corpora import DATASETS, write_docbin
+from kgx_spacy.corpora import DATASETS
+from kgx_spacy.supervision.records import write_docbin
 
 # (dataset, split) pairs read by the invariant and round-trip tests; webnlg/train (35k
 # texts) is left to the command line to keep this suite fast.

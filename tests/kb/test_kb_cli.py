@@ -4,9 +4,9 @@ import pytest
 from typer.testing import CliRunner
 
 from kgx_spacy.cli import app
-from kgx_spacy.cli.kb import parse_label_predicates
 from kgx_spacy.errors import KgxInputError
 from kgx_spacy.kb import KB
+from kgx_spacy.kb.build import parse_label_predicates
 
 EX = "http://example.org/"
 runner = CliRunner()
