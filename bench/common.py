@@ -65,8 +65,11 @@ def train(
 def budget(log: Path, seconds: float, curve: Sequence[str]) -> Dict:
     """The budget and dev curve of one training run, from its ``kgx.TrainingLog.v1`` file."""
     records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    last = records[-1] if records else {"seconds": 0, "words": 0}
     return {
         "train_seconds": round(seconds, 1),
+        # words trained on per second of the training loop (initialisation and evaluations included)
+        "train_words_per_second": round(last["words"] / last["seconds"], 1) if last["seconds"] else 0.0,
         "train_steps": records[-1]["step"] if records else 0,
         "train_epochs": records[-1]["epoch"] if records else 0,
         "dev_curve": [
@@ -141,6 +144,49 @@ def measure_speed(
         "speed_words": n_words,
         "speed_batch_size": batch_size,
     }
+
+
+def measure_encoder_training(
+    docs: List, gpu_id: int, encoder: str = "sentence-transformers/all-MiniLM-L6-v2",
+    batch_words: int = 1000, max_batches: int = 30,
+) -> Dict:
+    """Words/second of the encoder's own forward + backward pass (the ceiling of a training
+    step) on training Docs: batches of about ``batch_words`` words (spaCy tokens, as
+    ``spacy train`` counts them) in corpus order, each through the model in training mode
+    with a summed loss and its backward pass.
+    """
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from kgx_spacy.encoders import resolve_encoder
+
+    path = resolve_encoder(encoder)
+    tokenizer = AutoTokenizer.from_pretrained(str(path))
+    model = AutoModel.from_pretrained(str(path)).train()
+    device = torch.device(f"cuda:{gpu_id}" if gpu_id >= 0 else "cpu")
+    model.to(device)
+    batches, batch, words = [], [], 0
+    for doc in docs:
+        batch.append(doc.text)
+        words += len(doc)
+        if words >= batch_words:
+            batches.append((batch, words))
+            batch, words = [], 0
+    batches = batches[:max_batches]
+
+    def step(batch: List[str]) -> None:
+        inputs = tokenizer(batch, padding=True, truncation=True, return_tensors="pt")
+        out = model(**{k: v.to(device) for k, v in inputs.items()}).last_hidden_state
+        out.sum().backward()
+        model.zero_grad(set_to_none=True)
+
+    step(batches[0][0])  # warm-up
+    start = time.perf_counter()
+    for batch, _ in batches:
+        step(batch)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return {"encoder_train_words_per_second": sum(w for _, w in batches) / (time.perf_counter() - start)}
 
 
 def machine(gpu_id: int) -> str:

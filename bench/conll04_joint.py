@@ -16,7 +16,7 @@ import time
 
 import spacy
 
-from common import REPO, WORK, best_of, convert, evaluate, load_docs, measure_speed, train, write_result
+from common import REPO, WORK, best_of, convert, evaluate, load_docs, measure_encoder_training, measure_speed, train, write_result
 from kgx_spacy.cli.calibrate import calibrate_model
 
 
@@ -70,6 +70,7 @@ def main() -> None:
     nlp = spacy.load(joint / "calibrated")
     gold = load_docs(corpus / "test.spacy", nlp)
     metrics.update(measure_speed(nlp, [doc.text for doc in gold], args.gpu_id))
+    metrics.update(measure_encoder_training(load_docs(corpus / "train.spacy", nlp), args.gpu_id))
     metrics.update(time_many_entities(nlp, gold))
     write_result(
         "conll04-joint", "conll04", "test", metrics, time.time() - started, args.gpu_id, "bench/conll04_joint.py",

@@ -14,7 +14,7 @@ import time
 
 import spacy
 
-from common import REPO, WORK, convert, evaluate, load_docs, measure_speed, train, write_result
+from common import REPO, WORK, convert, evaluate, load_docs, measure_encoder_training, measure_speed, train, write_result
 
 
 def main() -> None:
@@ -42,10 +42,12 @@ def main() -> None:
         scores = evaluate(output / "model-best", corpus / "test.spacy", args.gpu_id)
         for key in ("ents_f", "ents_p", "ents_r"):
             metrics[prefix + key] = scores[key]
-        print(f"{name}: test ents_f {scores['ents_f']:.4f}", flush=True)
+        metrics[prefix + "dev_ents_f"] = evaluate(output / "model-best", corpus / "dev.spacy", args.gpu_id)["ents_f"]
+        print(f"{name}: test ents_f {scores['ents_f']:.4f}, dev {metrics[prefix + 'dev_ents_f']:.4f}", flush=True)
     nlp = spacy.load(WORK / "conll04-kgx_ner" / "model-best", config=speed_overrides(args))
     texts = [doc.text for doc in load_docs(corpus / "test.spacy", nlp)]
     metrics.update(measure_speed(nlp, texts, args.gpu_id))
+    metrics.update(measure_encoder_training(load_docs(corpus / "train.spacy", nlp), args.gpu_id))
     write_result(
         "conll04-ner", "conll04", "test", metrics, time.time() - started, args.gpu_id, "bench/conll04_ner.py",
         dev_curves=curves,

@@ -15,7 +15,7 @@ import time
 
 import spacy
 
-from common import REPO, WORK, convert, evaluate, load_docs, measure_speed, train, write_result
+from common import REPO, WORK, convert, evaluate, load_docs, measure_encoder_training, measure_speed, train, write_result
 
 
 def main() -> None:
@@ -46,6 +46,7 @@ def main() -> None:
     nlp = spacy.load(output / "model-best")
     texts = [doc.text for doc in load_docs(corpus / "test.spacy", nlp)]
     metrics.update(measure_speed(nlp, texts, args.gpu_id))
+    metrics.update(measure_encoder_training(load_docs(corpus / "train.spacy", nlp), args.gpu_id))
     write_result(
         "deepke-ae-zh", "deepke_ae_zh", "test", metrics, time.time() - started, args.gpu_id, "bench/deepke_ae_zh.py",
         **({"dev_curves": {"attr_zh_dev": curve}} if curve else {}),

@@ -18,7 +18,7 @@ import time
 
 import spacy
 
-from common import REPO, WORK, convert, evaluate, load_docs, measure_speed, train, write_result
+from common import REPO, WORK, convert, evaluate, load_docs, measure_encoder_training, measure_speed, train, write_result
 from kgx_spacy.cli.calibrate import calibrate_model
 from kgx_spacy.corpora.knowledgenet import span_overlap_score
 
@@ -63,6 +63,7 @@ def main() -> None:
     }
     print(f"test text_f1 {metrics['text_f1']:.4f}, attr_f {metrics['attr_f']:.4f}, rel {metrics['rel_micro_f']:.4f}", flush=True)
     metrics.update(measure_speed(nlp, [doc.text for doc in gold], args.gpu_id))
+    metrics.update(measure_encoder_training(load_docs(corpus / "train.spacy", nlp), args.gpu_id))
     write_result(
         "knowledgenet-attributes", "knowledgenet", "test (fold 4)", metrics, time.time() - started, args.gpu_id,
         "bench/knowledgenet_attributes.py", **({"dev_curves": {"joint_dev": curve}} if curve else {}),

@@ -40,10 +40,11 @@ ANCHORS = {
 # Figures the table shows (DESIGN.md's vocabulary), alone or behind a baseline's prefix;
 # everything else stays in the JSON.
 FIGURES = {
-    "ents_f", "rel_micro_f", "attr_f", "text_f1", "el_accuracy", "el_f", "nil_accuracy", "mrr", "hits_at_1",
+    "ents_f", "dev_ents_f", "rel_micro_f", "attr_f", "text_f1", "el_accuracy", "el_f", "nil_accuracy", "mrr", "hits_at_1",
     "hits_at_10", "triples_f1_exact", "triples_f1_partial", "triples_f1_strict",
     "words_per_second", "encoder_words_per_second", "triples_per_second", "seconds_per_epoch",
-    "seconds_per_full_epoch", "train_seconds", "train_steps", "train_epochs",
+    "seconds_per_full_epoch", "train_seconds", "train_steps", "train_epochs", "train_words_per_second",
+    "encoder_train_words_per_second",
 }
 PREFIXES = ("", "spacy_ner_", "pykeen_", "text_only_", "rdflib_", "server_", "server_gsp_", "stepwise_")
 
