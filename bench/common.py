@@ -34,16 +34,25 @@ def convert(dataset: str) -> Path:
 
 def train(
     config: Path, corpus: Path, output: Path, max_steps: int, gpu_id: int, *overrides: str,
-    curve: Sequence[str] = ("ents_f", "rel_micro_f"),
+    curve: Sequence[str] = ("ents_f", "rel_micro_f"), reuse: bool = True,
 ) -> Dict:
     """``spacy train`` with the corpus paths and a step budget (the schedule follows it).
 
     The run logs every evaluation through ``kgx.TrainingLog.v1`` to OUTPUT/train-log.jsonl.
     RETURNS: the budget (``train_seconds``: wall time of the whole command, initialisation
     included; ``train_steps``, ``train_epochs``) and ``dev_curve`` (step, seconds and the
-    ``curve`` scores that the run reports, per evaluation).
+    ``curve`` scores that the run reports, per evaluation), also saved as OUTPUT/budget.json.
+    reuse: when OUTPUT/budget.json records this very command and model-best exists, return
+        it without training again (a benchmark interrupted after a finished run resumes there).
     """
-    log = Path(output) / "train-log.jsonl"
+    log, saved = Path(output) / "train-log.jsonl", Path(output) / "budget.json"
+    command = {"config": str(config), "max_steps": max_steps, "overrides": list(overrides)}
+    if reuse and saved.exists() and (Path(output) / "model-best").exists():
+        recorded = json.loads(saved.read_text())
+        if recorded.pop("command") == command:
+            print(f"reusing the finished run in {output}", flush=True)
+            return recorded
+    saved.unlink(missing_ok=True)  # a run that is killed must not look finished
     start = time.perf_counter()
     run(
         [
@@ -59,7 +68,9 @@ def train(
             *overrides,
         ]
     )
-    return budget(log, time.perf_counter() - start, curve)
+    spent = budget(log, time.perf_counter() - start, curve)
+    saved.write_text(json.dumps({"command": command, **spent}, indent=2) + "\n")
+    return spent
 
 
 def budget(log: Path, seconds: float, curve: Sequence[str]) -> Dict:

@@ -50,9 +50,17 @@ def set_n_types(features: Model, n_types: int) -> None:
     features.attrs[N_TYPES] = n_types
 
 
-def pair_head(hidden_width: int, dropout: float, nO: Optional[int]) -> Model[VectorPairs, Floats2d]:
+POOLINGS = ("mean", "max", "mean_max")
+# Lower bounds of the span-width and gap buckets of ``pair_features(geometry=True)``.
+WIDTH_BUCKETS = (1, 2, 3, 4, 5, 8, 16)
+GAP_BUCKETS = (0, 1, 2, 3, 5, 9, 17)
+
+
+def pair_head(
+    hidden_width: int, dropout: float, nO: Optional[int], pooling: str = "mean", geometry: bool = False
+) -> Model[VectorPairs, Floats2d]:
     """Pair features → ReLU hidden layer → logits; shape (n_pairs, nO)."""
-    features = pair_features()
+    features = pair_features(pooling, geometry)
     output = Linear(nO=nO)
     model = chain(features, Relu(nO=hidden_width, dropout=dropout), output)
     model.set_ref("features", features)
@@ -60,20 +68,29 @@ def pair_head(hidden_width: int, dropout: float, nO: Optional[int]) -> Model[Vec
     return model
 
 
-def pair_features() -> Model[VectorPairs, Floats2d]:
-    """Per pair, width 4d + 2k for d-wide token vectors and k entity types: the mean
-    vectors of head and tail, their elementwise product, the mean of the tokens between
-    them (zeros when adjacent), and one-hot head and tail types.
+def pair_features(pooling: str = "mean", geometry: bool = False) -> Model[VectorPairs, Floats2d]:
+    """Per pair, for d-wide token vectors and k entity types: the pooled vectors of head
+    and tail (s wide), their elementwise product, the mean of the tokens between them
+    (zeros when adjacent) and one-hot head and tail types: width 3s + d + 2k.
 
+    pooling: how a span's tokens make its vector: ``mean`` (s = d), ``max`` (s = d) or
+        ``mean_max`` (both, s = 2d).
+    geometry: also one-hot span widths of head and tail (``WIDTH_BUCKETS``), the gap
+        between them (``GAP_BUCKETS``) and whether the head comes first (+ 3·7 + 1).
     k is set by the owning component from its labels (``set_n_types``).
     """
-    return Model("pair_features", _features_forward, attrs={N_TYPES: 0})
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
+    return Model(
+        "pair_features", _features_forward, attrs={N_TYPES: 0, "pooling": pooling, "geometry": geometry}
+    )
 
 
 def _features_forward(model: Model, X: VectorPairs, is_train: bool):
     vectors, pairs = X
     ops = model.ops
     n_types = model.attrs[N_TYPES]
+    pooling = model.attrs.get("pooling", "mean")  # pipelines saved before v2 have neither
     lengths = [len(v) for v in vectors]
     tokens = ops.flatten(vectors)
     width = tokens.shape[1]
@@ -84,36 +101,76 @@ def _features_forward(model: Model, X: VectorPairs, is_train: bool):
     head_start, head_end, tail_start, tail_end = rows.T
     between_start = numpy.minimum(head_end, tail_end)
     between_end = numpy.maximum(between_start, numpy.maximum(head_start, tail_start))
-    ranges = [(head_start, head_end), (tail_start, tail_end), (between_start, between_end)]
-    pooled, backprops = [], []
-    for start, end in ranges:
-        index, span_lengths = _range_rows(start, end)
-        if len(index):
-            pooled.append(ops.reduce_mean(tokens[ops.asarray1i(index)], ops.asarray1i(span_lengths)))
-        else:  # every range empty (e.g. only adjacent pairs): thinc's reduce_mean needs a row
-            pooled.append(ops.alloc2f(len(start), width))
-        backprops.append((index, span_lengths))
-    head, tail, between = pooled
+    head, back_head = _pool(ops, tokens, head_start, head_end, pooling)
+    tail, back_tail = _pool(ops, tokens, tail_start, tail_end, pooling)
+    between, back_between = _pool(ops, tokens, between_start, between_end, "mean")
     types = numpy.concatenate([p[:, 4:6] for p in pairs] or [numpy.zeros((0, 2), "int64")])
     one_hot = numpy.zeros((len(types), 2 * n_types), dtype="float32")
     for column in range(2):
         known = types[:, column] > 0
         one_hot[numpy.flatnonzero(known), column * n_types + types[known, column] - 1] = 1.0
-    output = ops.xp.hstack([head, tail, head * tail, between, ops.asarray2f(one_hot)])
+    fixed = [one_hot]
+    if model.attrs.get("geometry", False):
+        fixed.append(_geometry(head_start, head_end, tail_start, tail_end))
+    output = ops.xp.hstack([head, tail, head * tail, between, ops.asarray2f(numpy.hstack(fixed))])
+    s = head.shape[1]
 
     def backprop(d_output: Floats2d) -> Tuple[List[Floats2d], List[Ints2d]]:
-        d_product = d_output[:, 2 * width : 3 * width]
-        d_head = d_output[:, :width] + d_product * tail
-        d_tail = d_output[:, width : 2 * width] + d_product * head
-        d_between = ops.xp.ascontiguousarray(d_output[:, 3 * width : 4 * width])
+        d_product = d_output[:, 2 * s : 3 * s]
         d_tokens = ops.alloc2f(*tokens.shape)
-        for d_pooled, (index, span_lengths) in zip((d_head, d_tail, d_between), backprops):
-            if len(index):
-                d_rows = ops.backprop_reduce_mean(d_pooled, ops.asarray1i(span_lengths))
-                ops.scatter_add(d_tokens, ops.asarray1i(index), d_rows)
+        back_head(d_output[:, :s] + d_product * tail, d_tokens)
+        back_tail(d_output[:, s : 2 * s] + d_product * head, d_tokens)
+        back_between(ops.xp.ascontiguousarray(d_output[:, 3 * s : 3 * s + width]), d_tokens)
         return ops.unflatten(d_tokens, lengths), pairs
 
     return output, backprop
+
+
+def _pool(ops, tokens: Floats2d, start: numpy.ndarray, end: numpy.ndarray, pooling: str):
+    """The ``[start, end)`` ranges of ``tokens`` pooled, shape (n, d) or (n, 2d) for
+    ``mean_max``; and ``backprop(d_pooled, d_tokens)``, which adds into ``d_tokens``.
+    An empty range pools to zeros (only the tokens between two spans can be empty)."""
+    index, span_lengths = _range_rows(start, end)
+    n, width = len(start), tokens.shape[1]
+    if not len(index):  # every range empty (e.g. only adjacent pairs): thinc needs a row
+        return ops.alloc2f(n, width * (2 if pooling == "mean_max" else 1)), lambda d, d_tokens: None
+    picked, lengths = tokens[ops.asarray1i(index)], ops.asarray1i(span_lengths)
+    parts = []
+    if pooling in ("mean", "mean_max"):
+        parts.append(ops.reduce_mean(picked, lengths))
+    if pooling in ("max", "mean_max"):
+        maxes, which = ops.reduce_max(picked, lengths)
+        parts.append(maxes)
+
+    def backprop(d_pooled: Floats2d, d_tokens: Floats2d) -> None:
+        column = 0
+        if pooling in ("mean", "mean_max"):
+            d_mean = ops.xp.ascontiguousarray(d_pooled[:, :width])
+            ops.scatter_add(d_tokens, ops.asarray1i(index), ops.backprop_reduce_mean(d_mean, lengths))
+            column = width
+        if pooling in ("max", "mean_max"):
+            d_max = ops.xp.ascontiguousarray(d_pooled[:, column : column + width])
+            ops.scatter_add(d_tokens, ops.asarray1i(index), ops.backprop_reduce_max(d_max, which, lengths))
+
+    return (parts[0] if len(parts) == 1 else ops.xp.hstack(parts)), backprop
+
+
+def _geometry(head_start, head_end, tail_start, tail_end) -> numpy.ndarray:
+    """One-hot head width, tail width and gap buckets, and head-first; shape (n, 22)."""
+    gap = numpy.maximum(0, numpy.maximum(head_start, tail_start) - numpy.minimum(head_end, tail_end))
+    columns = [
+        _buckets(head_end - head_start, WIDTH_BUCKETS),
+        _buckets(tail_end - tail_start, WIDTH_BUCKETS),
+        _buckets(gap, GAP_BUCKETS),
+        (head_start < tail_start).astype("float32")[:, None],
+    ]
+    return numpy.hstack(columns).astype("float32")
+
+
+def _buckets(values: numpy.ndarray, bounds: Sequence[int]) -> numpy.ndarray:
+    one_hot = numpy.zeros((len(values), len(bounds)), dtype="float32")
+    one_hot[numpy.arange(len(values)), numpy.searchsorted(bounds, values, side="right") - 1] = 1.0
+    return one_hot
 
 
 def _range_rows(start: numpy.ndarray, end: numpy.ndarray) -> Tuple[numpy.ndarray, Ints1d]:

@@ -10,20 +10,37 @@ from thinc.types import Floats2d
 from ..ml.pairs import PairsBatch, pair_head
 
 
-@registry.architectures("kgx.PairClassifier.v1")
+@registry.architectures("kgx.PairClassifier.v2")
 def build_pair_classifier(
     tok2vec: Model[List[Doc], List[Floats2d]],
     hidden_width: int = 256,
     dropout: float = 0.1,
+    pooling: str = "mean",
+    geometry: bool = False,
     nO: Optional[int] = None,
 ) -> Model[PairsBatch, Floats2d]:
     """Logits for every candidate pair of every Doc: ``tok2vec`` then ``pair_head``.
 
     tok2vec: token encoder, usually a TransformerListener on the shared ``transformer``.
+    pooling, geometry: how the pair features are made (``ml.pairs.pair_features``).
     RETURNS: logits, shape (n_pairs_in_batch, nO), rows in the order of the pair arrays.
     """
-    head = pair_head(hidden_width, dropout, nO)
-    model = Model(
+    return _pair_classifier(tok2vec, pair_head(hidden_width, dropout, nO, pooling, geometry))
+
+
+@registry.architectures("kgx.PairClassifier.v1")
+def build_pair_classifier_v1(
+    tok2vec: Model[List[Doc], List[Floats2d]],
+    hidden_width: int = 256,
+    dropout: float = 0.1,
+    nO: Optional[int] = None,
+) -> Model[PairsBatch, Floats2d]:
+    """As v2 with mean-pooled spans and no geometry features."""
+    return _pair_classifier(tok2vec, pair_head(hidden_width, dropout, nO))
+
+
+def _pair_classifier(tok2vec: Model, head: Model) -> Model[PairsBatch, Floats2d]:
+    return Model(
         "pair_classifier",
         _classifier_forward,
         init=_classifier_init,
@@ -31,7 +48,6 @@ def build_pair_classifier(
         refs={"tok2vec": tok2vec, "head": head, "features": head.get_ref("features"),
               "output_layer": head.get_ref("output_layer")},
     )
-    return model
 
 
 def _classifier_init(model: Model, X: Optional[PairsBatch] = None, Y=None) -> None:

@@ -18,3 +18,50 @@ def test_only_adjacent_pairs_have_zero_between_vectors():
     numpy.testing.assert_allclose(output[0, :width], vectors[0][0])
     (d_vectors,), _ = backprop(NumpyOps().alloc2f(*output.shape) + 1.0)
     assert d_vectors.shape == (4, 3)
+
+
+def _features(pooling, geometry, vectors, pairs):
+    model = pair_features(pooling, geometry)
+    model.attrs["n_types"] = 2
+    return model((vectors, pairs), is_train=True)
+
+
+VECTORS = [numpy.random.default_rng(0).standard_normal((7, 3)).astype("float32")]
+PAIRS = [numpy.array([[0, 2, 4, 7, 1, 2], [4, 7, 0, 2, 2, 0], [2, 3, 3, 4, 1, 1]], dtype="int64")]
+
+
+def test_max_and_mean_max_pooling_of_the_spans():
+    tokens = VECTORS[0]
+    out_max, _ = _features("max", False, VECTORS, PAIRS)
+    numpy.testing.assert_allclose(out_max[0, :3], tokens[0:2].max(0))
+    numpy.testing.assert_allclose(out_max[0, 3:6], tokens[4:7].max(0))
+    numpy.testing.assert_allclose(out_max[0, 6:9], tokens[0:2].max(0) * tokens[4:7].max(0), rtol=1e-6)
+    numpy.testing.assert_allclose(out_max[0, 9:12], tokens[2:4].mean(0), rtol=1e-6)  # between: mean
+    out_both, _ = _features("mean_max", False, VECTORS, PAIRS)
+    assert out_both.shape == (3, 3 * 6 + 3 + 4)
+    numpy.testing.assert_allclose(out_both[0, :6], numpy.r_[tokens[0:2].mean(0), tokens[0:2].max(0)], rtol=1e-6)
+
+
+def test_geometry_columns():
+    out, _ = _features("mean", True, VECTORS, PAIRS)
+    geometry = out[:, 4 * 3 + 4 :]
+    assert geometry.shape == (3, 22) and (geometry[:, :21].sum(1) == 3).all()
+    # pair 0: head width 2, tail width 3, gap 2, head first
+    assert geometry[0, 1] == 1 and geometry[0, 7 + 2] == 1 and geometry[0, 14 + 2] == 1 and geometry[0, 21] == 1
+    assert geometry[1, 21] == 0 and geometry[2, 14 + 0] == 1  # tail first; adjacent: gap 0
+
+
+def test_gradients_match_finite_differences():
+    rng = numpy.random.default_rng(1)
+    for pooling in ("mean", "max", "mean_max"):
+        out, backprop = _features(pooling, True, VECTORS, PAIRS)
+        weights = rng.standard_normal(out.shape).astype("float32")
+        (d_vectors,), _ = backprop(weights.copy())
+        eps = 1e-2
+        for row, col in ((0, 0), (3, 1), (5, 2), (2, 0)):
+            plus, minus = [v.copy() for v in VECTORS], [v.copy() for v in VECTORS]
+            plus[0][row, col] += eps
+            minus[0][row, col] -= eps
+            f = lambda vs: float((_features(pooling, True, vs, PAIRS)[0] * weights).sum())
+            numeric = (f(plus) - f(minus)) / (2 * eps)
+            assert abs(numeric - d_vectors[row, col]) < 1e-2 * max(1.0, abs(numeric)), (pooling, row, col)
