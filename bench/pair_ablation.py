@@ -1,0 +1,58 @@
+"""CoNLL04 dev: which pair representation makes the joint relation classifier learn best.
+
+Every variant is configs/joint_trf.cfg with only the relation model's pair features
+changed (``kgx.PairClassifier.v2``: span pooling, geometry buckets), trained for the same
+steps with the same schedule and seed; the dev curve of strict ``rel_micro_f`` decides
+(the test split is not touched).
+
+    python bench/pair_ablation.py [--max-steps 800] [--variants mean,max,...] [--gpu-id -1]
+
+Writes bench/results/relation-pair-ablation.json; a finished variant is reused when the
+script is run again (``common.train``).
+"""
+
+import argparse
+import os
+import time
+
+from common import REPO, WORK, convert, train, write_result
+
+MODEL = "--components.kgx_relation_classifier.model"
+VARIANTS = {  # name: (label, pooling, geometry)
+    "mean": ("v1: mean-pooled spans", "mean", False),
+    "max": ("max-pooled spans", "max", False),
+    "mean_max": ("mean + max pooled spans", "mean_max", False),
+    "mean_geometry": ("mean-pooled spans + width/gap/order buckets", "mean", True),
+    "max_geometry": ("max-pooled spans + width/gap/order buckets", "max", True),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--max-steps", type=int, default=800)
+    parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--gpu-id", type=int, default=-1)
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    started = time.time()
+    corpus = convert("conll04")
+    metrics, curves, labels = {}, {}, {}
+    for name in args.variants.split(","):
+        label, pooling, geometry = VARIANTS[name]
+        spent = train(
+            REPO / "configs" / "joint_trf.cfg", corpus, WORK / f"conll04-pairs-{name}", args.max_steps, args.gpu_id,
+            f"{MODEL}.@architectures", "kgx.PairClassifier.v2", f"{MODEL}.pooling", pooling,
+            f"{MODEL}.geometry", str(geometry).lower(),
+        )
+        curves[name], labels[name] = spent.pop("dev_curve"), label
+        metrics[f"{name}_best_dev_rel_micro_f"] = max(p["rel_micro_f"] for p in curves[name])
+        metrics[f"{name}_train_seconds"] = spent["train_seconds"]
+        print(name, metrics[f"{name}_best_dev_rel_micro_f"], flush=True)
+    write_result(
+        "relation-pair-ablation", "conll04", "dev", metrics, time.time() - started, args.gpu_id,
+        "bench/pair_ablation.py", dev_curves=curves, variant_labels=labels,
+    )
+
+
+if __name__ == "__main__":
+    main()
