@@ -112,6 +112,18 @@ def best_of(repeats: int, fn: Callable) -> float:
     return min(times)
 
 
+def load_encoder(encoder: str, gpu_id: int):
+    """The encoder's tokenizer, model (on the device) and device, as the baselines use it."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from kgx_spacy.encoders import resolve_encoder
+
+    path = resolve_encoder(encoder)
+    device = torch.device(f"cuda:{gpu_id}" if gpu_id >= 0 else "cpu")
+    return AutoTokenizer.from_pretrained(str(path)), AutoModel.from_pretrained(str(path)).to(device), device
+
+
 def measure_speed(
     nlp, texts: List[str], gpu_id: int, encoder: str = "sentence-transformers/all-MiniLM-L6-v2", repeats: int = 3
 ) -> Dict:
@@ -121,9 +133,6 @@ def measure_speed(
     set sorted by length, fast tokenizer, and the best of batch sizes 32, 64 and 128.
     """
     import torch
-    from transformers import AutoModel, AutoTokenizer
-
-    from kgx_spacy.encoders import resolve_encoder
 
     n_words = sum(len(doc) for doc in nlp.tokenizer.pipe(texts))
     batch_size = nlp.batch_size
@@ -131,11 +140,8 @@ def measure_speed(
         pass  # warm-up
     pipe_seconds = best_of(repeats, lambda: [None for _ in nlp.pipe(texts, batch_size=batch_size)])
 
-    path = resolve_encoder(encoder)
-    tokenizer = AutoTokenizer.from_pretrained(str(path))
-    model = AutoModel.from_pretrained(str(path)).eval()
-    device = torch.device(f"cuda:{gpu_id}" if gpu_id >= 0 else "cpu")
-    model.to(device)
+    tokenizer, model, device = load_encoder(encoder, gpu_id)
+    model.eval()
     ordered = sorted(texts, key=len)
 
     def encode_all(size: int) -> None:
@@ -167,15 +173,9 @@ def measure_encoder_training(
     with a summed loss and its backward pass.
     """
     import torch
-    from transformers import AutoModel, AutoTokenizer
 
-    from kgx_spacy.encoders import resolve_encoder
-
-    path = resolve_encoder(encoder)
-    tokenizer = AutoTokenizer.from_pretrained(str(path))
-    model = AutoModel.from_pretrained(str(path)).train()
-    device = torch.device(f"cuda:{gpu_id}" if gpu_id >= 0 else "cpu")
-    model.to(device)
+    tokenizer, model, device = load_encoder(encoder, gpu_id)
+    model.train()
     batches, batch, words = [], [], 0
     for doc in docs:
         batch.append(doc.text)

@@ -90,7 +90,7 @@ def _features_forward(model: Model, X: VectorPairs, is_train: bool):
     vectors, pairs = X
     ops = model.ops
     n_types = model.attrs[N_TYPES]
-    pooling = model.attrs.get("pooling", "mean")  # pipelines saved before v2 have neither
+    pooling = model.attrs["pooling"]
     lengths = [len(v) for v in vectors]
     tokens = ops.flatten(vectors)
     width = tokens.shape[1]
@@ -110,7 +110,7 @@ def _features_forward(model: Model, X: VectorPairs, is_train: bool):
         known = types[:, column] > 0
         one_hot[numpy.flatnonzero(known), column * n_types + types[known, column] - 1] = 1.0
     fixed = [one_hot]
-    if model.attrs.get("geometry", False):
+    if model.attrs["geometry"]:
         fixed.append(_geometry(head_start, head_end, tail_start, tail_end))
     output = ops.xp.hstack([head, tail, head * tail, between, ops.asarray2f(numpy.hstack(fixed))])
     s = head.shape[1]

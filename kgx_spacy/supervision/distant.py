@@ -21,7 +21,6 @@ arguments to token spans of a Doc and writes the Doc contract's gold annotations
 import calendar
 import json
 import re
-import sys
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ import spacy
 from spacy.tokens import Doc
 
 from ..extensions import ATTRIBUTES, DOC_ID, RELATIONS, install_extensions
-from ..inputs import input_files, read_texts
+from ..inputs import TextReader, input_files
 from ..io import atomic_write
 from ..kb import normalise
 from ..kb.build import DEFAULT_LABEL_PREDICATES, parse_label_predicates, read_quads
@@ -420,7 +419,7 @@ def label_texts(
     sources = input_files(inputs, exclude={(output / name).resolve() for name in ("train.spacy", "dev.spacy")})
     report = DistantReport("distant-label", "all", [str(s) for s, _ in sources])
     splits = {"train": [], "dev": []}
-    for text, doc_id in read_texts(sources, id_field, text_field, "text", sys.stdin.buffer):
+    for text, doc_id in TextReader(id_field, text_field).read(sources):
         doc = nlp.make_doc(text)
         if doc_id is not None:
             doc._.set(DOC_ID, doc_id)
