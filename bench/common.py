@@ -14,6 +14,8 @@ import spacy
 from spacy.tokens import DocBin
 from spacy.training import Example
 
+from kgx_spacy.training import read_training_log
+
 REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "bench" / "work"
 RESULTS = REPO / "bench" / "results"
@@ -43,39 +45,54 @@ def train(
     included; ``train_steps``, ``train_epochs``) and ``dev_curve`` (step, seconds and the
     ``curve`` scores that the run reports, per evaluation), also saved as OUTPUT/budget.json.
     reuse: when OUTPUT/budget.json records this very command and model-best exists, return
-        it without training again (a benchmark interrupted after a finished run resumes there).
+        it without training again; when a run of this very command was killed after an
+        evaluation, continue it with ``kgx resume`` (``train_seconds`` then adds the killed
+        run's training loop up to its last checkpoint; its initialisation is not counted).
     """
-    log, saved = Path(output) / "train-log.jsonl", Path(output) / "budget.json"
+    output = Path(output)
+    log, saved, started = output / "train-log.jsonl", output / "budget.json", output / "command.json"
     command = {"config": str(config), "max_steps": max_steps, "overrides": list(overrides)}
-    if reuse and saved.exists() and (Path(output) / "model-best").exists():
+    if reuse and saved.exists() and (output / "model-best").exists():
         recorded = json.loads(saved.read_text())
         if recorded.pop("command") == command:
             print(f"reusing the finished run in {output}", flush=True)
             return recorded
     saved.unlink(missing_ok=True)  # a run that is killed must not look finished
-    start = time.perf_counter()
-    run(
-        [
-            sys.executable, "-m", "spacy", "train", str(config),
-            "--output", str(output),
-            "--paths.train", str(corpus / "train.spacy"),
-            "--paths.dev", str(corpus / "dev.spacy"),
-            "--training.max_steps", str(max_steps),
-            "--training.optimizer.learn_rate.total_steps", str(max_steps),
-            "--training.logger.@loggers", "kgx.TrainingLog.v1",
-            "--training.logger.path", str(log),
-            "--gpu-id", str(gpu_id),
-            *overrides,
-        ]
-    )
-    spent = budget(log, time.perf_counter() - start, curve)
+    arguments = [
+        str(config), "--output", str(output),
+        "--paths.train", str(corpus / "train.spacy"),
+        "--paths.dev", str(corpus / "dev.spacy"),
+        "--training.max_steps", str(max_steps),
+        "--training.optimizer.learn_rate.total_steps", str(max_steps),
+        "--training.logger.@loggers", "kgx.TrainingLog.v1",
+        "--training.logger.path", str(log),
+        "--gpu-id", str(gpu_id),
+        *overrides,
+    ]
+    done = 0.0  # training-loop seconds of the killed run this one resumes
+    records = read_training_log(log) if log.exists() else []
+    if reuse and started.exists() and json.loads(started.read_text()) == command and records and (
+        records[-1]["step"] > 0 and (output / "model-last").is_dir()
+    ):
+        done = records[-1]["seconds"]
+        print(f"resuming the killed run in {output} from step {records[-1]['step']}", flush=True)
+        start = time.perf_counter()
+        run([sys.executable, "-m", "kgx_spacy.cli", "resume", *arguments[:1], str(output), *arguments[3:]])
+    else:
+        output.mkdir(parents=True, exist_ok=True)
+        started.write_text(json.dumps(command) + "\n")
+        start = time.perf_counter()
+        run([sys.executable, "-m", "spacy", "train", *arguments])
+    spent = budget(log, done + time.perf_counter() - start, curve)
+    if done:
+        spent["resumed_at_step"] = records[-1]["step"]
     saved.write_text(json.dumps({"command": command, **spent}, indent=2) + "\n")
     return spent
 
 
 def budget(log: Path, seconds: float, curve: Sequence[str]) -> Dict:
     """The budget and dev curve of one training run, from its ``kgx.TrainingLog.v1`` file."""
-    records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    records = read_training_log(log)
     last = records[-1] if records else {"seconds": 0, "words": 0}
     return {
         "train_seconds": round(seconds, 1),

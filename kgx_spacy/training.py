@@ -1,16 +1,27 @@
-"""Training helpers for ``spacy train``: a dev-curve log that survives a killed run."""
+"""Training helpers for ``spacy train``: a dev-curve log that survives a killed run, and
+resuming that run from its last checkpoint."""
 
+import copy
 import json
+import shutil
 import sys
 from pathlib import Path
-from typing import IO, Any, Callable, Dict, Optional, Tuple, Union
+from typing import IO, Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 from spacy import util
+from spacy.cli.train import train
 from spacy.training.loggers import console_logger_v3
+from thinc.api import Config, registry
+
+from .errors import KgxInputError
+
+# What a resumed run adds to its records: the log's last record before the resume.
+OFFSET_KEYS = ("step", "epoch", "seconds", "words")
 
 
 def training_log(
-    path: Union[str, Path], progress_bar: Union[str, bool, None] = None, console_output: bool = True
+    path: Union[str, Path], progress_bar: Union[str, bool, None] = None, console_output: bool = True,
+    resume: bool = False,
 ) -> Callable:
     """``kgx.TrainingLog.v1``: spaCy's console table, plus one JSON line per evaluation.
 
@@ -20,6 +31,9 @@ def training_log(
     so the dev curve of a run that is killed is kept up to its last evaluation. An existing
     file is replaced. progress_bar: as in ``spacy.ConsoleLogger.v3`` (``"train"``, ``"eval"``);
     a config written for ``spacy.ConsoleLogger.v1`` may give true (``"eval"``) or false.
+    resume: the run continues the one that wrote the file (``resume_config``): records are
+    appended, counted on from its last record, and the first evaluation (of the model the
+    run starts from, already logged) is left out.
     """
     path = util.ensure_path(path)
     if isinstance(progress_bar, bool):
@@ -29,12 +43,21 @@ def training_log(
     def setup(nlp, stdout: IO = sys.stdout, stderr: IO = sys.stderr) -> Tuple[Callable, Callable]:
         log_console, finish_console = console(nlp, stdout, stderr)
         path.parent.mkdir(parents=True, exist_ok=True)
-        stream = open(path, "w", encoding="utf-8")
+        offset = dict.fromkeys(OFFSET_KEYS, 0)
+        if resume:  # rewritten first: a kill may have cut the last line short
+            records = read_training_log(path)
+            path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+            offset = {key: records[-1][key] for key in OFFSET_KEYS}
+        stream = open(path, "a" if resume else "w", encoding="utf-8")
 
         def log_step(info: Optional[Dict[str, Any]]) -> None:
-            log_console(info)
             if info is None:
+                log_console(info)
                 return
+            if resume and info["step"] == 0:
+                return
+            info = {**info, **{key: info[key] + offset[key] for key in OFFSET_KEYS}}
+            log_console(info)
             record = {
                 "step": info["step"],
                 "epoch": info["epoch"],
@@ -59,3 +82,131 @@ def training_log(
 def _numbers(scores: Dict[str, Any]) -> Dict[str, Any]:
     # Dev scores are floats, None or nested per-type dicts; keep what JSON can hold.
     return {k: v for k, v in scores.items() if v is None or isinstance(v, (int, float, dict))}
+
+
+# ---- resuming a killed run -------------------------------------------------------------
+
+RESUMED_CONFIG = "resume.cfg"  # written into the output folder by ``resume``
+PREVIOUS_BEST = "model-best.before-resume"  # the best model so far, while a resumed run runs
+BEST_MARK = "kgx-resume.json"  # in PREVIOUS_BEST: its score and the step the resume began at
+
+
+@registry.schedules("kgx.resumed.v1")
+def resumed_schedule(schedule: Iterable[float], offset: int) -> Iterator[float]:
+    """``schedule`` from its ``offset``-th value on: the rest of a schedule whose first
+    ``offset`` steps an earlier, interrupted run has spent."""
+    values = iter(schedule)
+    for _ in range(offset):
+        next(values)
+    yield from values
+
+
+def read_training_log(path: Union[str, Path]) -> List[Dict[str, Any]]:
+    """The records of a ``kgx.TrainingLog.v1`` file; a line cut off by a kill is dropped."""
+    records, lines = [], Path(path).read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            if number < len(lines):
+                raise KgxInputError(path, "not a JSON record", line=number) from None
+    return records
+
+
+def resume_config(config: Config, output: Union[str, Path]) -> Tuple[Config, Dict[str, Any]]:
+    """The config that continues a run of ``config`` (``spacy train --output OUTPUT``) that
+    was stopped after its last evaluation; and that evaluation's log record.
+
+    Every pipeline component is sourced from OUTPUT/model-last (saved at each evaluation),
+    the step (and epoch) budget is what is left, and every schedule of the optimizer and the
+    batcher goes on where it stopped (``kgx.resumed.v1``). Adam's moments are not saved by
+    spaCy, so they start again from zero. The run must log through ``kgx.TrainingLog.v1``:
+    its log says how far the run got, and the resumed run appends to it.
+    """
+    output = Path(output)
+    training = config.interpolate()["training"]
+    logger = training["logger"]
+    if logger.get("@loggers") != "kgx.TrainingLog.v1":
+        raise KgxInputError(output, "resuming needs the run's step count: train with [training.logger] "
+                            "@loggers = \"kgx.TrainingLog.v1\"")
+    log = Path(logger["path"])
+    if not log.is_file():
+        raise KgxInputError(log, "no training log: the run did not reach its first evaluation")
+    records = read_training_log(log)
+    if not records:
+        raise KgxInputError(log, "the training log is empty: the run did not reach its first evaluation")
+    if not (output / "model-last").is_dir():
+        raise KgxInputError(output / "model-last", "no saved model to resume from")
+    last = records[-1]
+    max_steps, max_epochs = training["max_steps"], training["max_epochs"]
+    if (max_steps and last["step"] >= max_steps) or (max_epochs > 0 and last["epoch"] >= max_epochs):
+        raise KgxInputError(log, f"the run already finished (step {last['step']}, epoch {last['epoch']})")
+    resumed = copy.deepcopy(config)
+    for name in config["nlp"]["pipeline"]:
+        resumed["components"][name] = {"source": str(output / "model-last")}
+    target = resumed["training"]
+    if max_steps:
+        target["max_steps"] = max_steps - last["step"]
+    if max_epochs > 0:
+        target["max_epochs"] = max_epochs - last["epoch"]
+    for key, value in list(target["optimizer"].items()):
+        if isinstance(value, dict) and "@schedules" in value:
+            target["optimizer"][key] = _resumed(value, last["step"])
+    size = target["batcher"].get("size")
+    if isinstance(size, dict) and "@schedules" in size:  # one value per batch
+        target["batcher"]["size"] = _resumed(size, last["step"] * training["accumulate_gradient"])
+    target["logger"]["resume"] = True
+    return resumed, last
+
+
+def _resumed(schedule: Dict[str, Any], offset: int) -> Dict[str, Any]:
+    return {"@schedules": "kgx.resumed.v1", "offset": offset, "schedule": schedule}
+
+
+def resume(
+    config_path: Union[str, Path], output: Union[str, Path], overrides: Optional[Dict[str, Any]] = None,
+    use_gpu: int = -1,
+) -> Dict[str, Any]:
+    """Continue the killed ``spacy train CONFIG --output OUTPUT [overrides]`` to its budget.
+
+    Writes OUTPUT/resume.cfg (the resumed run's whole config) and trains it into OUTPUT.
+    OUTPUT/model-best stays the best model of the whole run: the resumed run's best only
+    replaces it when it scores higher. RETURNS: the log record the run resumed from.
+    """
+    output = Path(output)
+    config = util.load_config(config_path, overrides=overrides or {}, interpolate=False)
+    resumed, last = resume_config(config, output)
+    log = Path(config.interpolate()["training"]["logger"]["path"])
+    settle_best(output, read_training_log(log))  # an earlier resume that was itself killed
+    best = output / "model-best"
+    if best.is_dir():
+        previous = output / PREVIOUS_BEST
+        best.rename(previous)
+        score = max(r["score"] for r in read_training_log(log))
+        (previous / BEST_MARK).write_text(json.dumps({"score": score, "step": last["step"]}) + "\n")
+    resumed.to_disk(output / RESUMED_CONFIG)
+    train(output / RESUMED_CONFIG, output, use_gpu=use_gpu)
+    settle_best(output, read_training_log(log))
+    return last
+
+
+def settle_best(output: Union[str, Path], records: List[Dict[str, Any]]) -> None:
+    """After a resumed run, finished or killed: keep as OUTPUT/model-best the better of the
+    best model before the resume (PREVIOUS_BEST) and the best the resumed run saved, by the
+    weighted dev scores in the log (the resumed run's own first evaluation is not logged:
+    it scores the model it started from)."""
+    output = Path(output)
+    previous, best = output / PREVIOUS_BEST, output / "model-best"
+    if not previous.is_dir():
+        return
+    mark = json.loads((previous / BEST_MARK).read_text())
+    since = [r["score"] for r in records if r["step"] > mark["step"]]
+    if best.is_dir() and since and max(since) > mark["score"]:
+        shutil.rmtree(previous)
+        return
+    if best.is_dir():
+        shutil.rmtree(best)
+    (previous / BEST_MARK).unlink()
+    previous.rename(best)

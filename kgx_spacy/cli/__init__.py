@@ -11,7 +11,7 @@ from typing import Callable
 import typer
 
 from ..errors import KgxInputError, KgxStoreError
-from . import calibrate, convert, distant, export, kb, kge, query
+from . import calibrate, convert, distant, export, kb, kge, query, train
 
 app = typer.Typer(
     name="kgx",
@@ -52,13 +52,16 @@ COMMANDS = [
     (app, "distant-label", distant.distant_label_cli),
     (app, "query", query.query_cli),
     (app, "dump", query.dump_cli),
+    (app, "resume", train.resume_cli),
     (kb_app, "build", kb.build_cli),
     (kb_app, "lookup", kb.lookup_cli),
     (kge_app, "train", kge.train_cli),
     (kge_app, "eval", kge.eval_cli),
 ]
+# Commands that take spaCy-style config overrides after their arguments.
+EXTRA_ARGS = {train.resume_cli: train.CONTEXT_SETTINGS}
 for group, name, command in COMMANDS:
-    group.command(name)(clean_errors(command))
+    group.command(name, context_settings=EXTRA_ARGS.get(command))(clean_errors(command))
 del group, name, command
 app.add_typer(kb_app, name="kb")
 app.add_typer(kge_app, name="kge")
