@@ -3,7 +3,8 @@
 Every variant is configs/joint_trf.cfg with only the relation model's pair features
 changed (``kgx.PairClassifier.v2``: span pooling, geometry buckets), trained for the same
 steps with the same schedule and seed; the dev curve of strict ``rel_micro_f`` decides
-(the test split is not touched).
+(the test split is not touched). One more row keeps the v1 features and evaluates
+Polyak-averaged weights (thinc's ``use_averages``), against the noise of the dev curve.
 
     python bench/pair_ablation.py [--max-steps 800] [--variants mean,max,...] [--gpu-id -1]
 
@@ -18,12 +19,14 @@ import time
 from common import REPO, WORK, convert, train, write_result
 
 MODEL = "--components.kgx_relation_classifier.model"
-VARIANTS = {  # name: (label, pooling, geometry)
-    "mean": ("v1: mean-pooled spans", "mean", False),
-    "max": ("max-pooled spans", "max", False),
-    "mean_max": ("mean + max pooled spans", "mean_max", False),
-    "mean_geometry": ("mean-pooled spans + width/gap/order buckets", "mean", True),
-    "max_geometry": ("max-pooled spans + width/gap/order buckets", "max", True),
+VARIANTS = {  # name: (label, pooling, geometry, other overrides)
+    "mean": ("v1: mean-pooled spans", "mean", False, ()),
+    "max": ("max-pooled spans", "max", False, ()),
+    "mean_max": ("mean + max pooled spans", "mean_max", False, ()),
+    "mean_geometry": ("mean-pooled spans + width/gap/order buckets", "mean", True, ()),
+    "max_geometry": ("max-pooled spans + width/gap/order buckets", "max", True, ()),
+    "mean_averaged": ("v1 features, Polyak-averaged weights", "mean", False,
+                      ("--training.optimizer.use_averages", "true")),
 }
 
 
@@ -38,11 +41,11 @@ def main() -> None:
     corpus = convert("conll04")
     metrics, curves, labels = {}, {}, {}
     for name in args.variants.split(","):
-        label, pooling, geometry = VARIANTS[name]
+        label, pooling, geometry, others = VARIANTS[name]
         spent = train(
             REPO / "configs" / "joint_trf.cfg", corpus, WORK / f"conll04-pairs-{name}", args.max_steps, args.gpu_id,
             f"{MODEL}.@architectures", "kgx.PairClassifier.v2", f"{MODEL}.pooling", pooling,
-            f"{MODEL}.geometry", str(geometry).lower(),
+            f"{MODEL}.geometry", str(geometry).lower(), *others,
         )
         curves[name], labels[name] = spent.pop("dev_curve"), label
         metrics[f"{name}_best_dev_rel_micro_f"] = max(p["rel_micro_f"] for p in curves[name])

@@ -1,5 +1,5 @@
 """Render bench/results/*.json as the README's tables (between the markers): the benchmark
-table, and the dev curves of the NER learning ablation.
+table, and the dev curves of the NER learning and relation pair ablations.
 
     python bench/table.py          # rewrite the table in README.md
     python bench/table.py --check  # exit 1 if README.md is out of date
@@ -13,8 +13,11 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
 README = REPO / "README.md"
 BEGIN, END = "<!-- bench-table:begin -->", "<!-- bench-table:end -->"
-CURVES_BEGIN, CURVES_END = "<!-- ner-ablation-table:begin -->", "<!-- ner-ablation-table:end -->"
-CURVE_STEPS = (100, 200, 300)
+# (README markers, result file, dev metric, steps shown)
+ABLATIONS = [
+    ("ner-ablation-table", "ner-learning-ablation", "ents_f", (100, 200, 300)),
+    ("pair-ablation-table", "relation-pair-ablation", "rel_micro_f", (200, 400, 600)),
+]
 
 # Published figures to read ours against: (metric, anchor text).
 ANCHORS = {
@@ -82,14 +85,15 @@ def render() -> str:
     return "\n".join(rows)
 
 
-def render_curves(result: dict, steps=CURVE_STEPS) -> str:
-    """One row per variant of an ablation result: its dev ``ents_f`` at ``steps``."""
+def render_curves(result: dict, metric: str, steps) -> str:
+    """One row per variant of an ablation result: its dev ``metric`` at ``steps``, and its best."""
     steps_text = " / ".join(map(str, steps))
-    rows = [f"| variant | dev `ents_f` at step {steps_text} |", "|---|---|"]
+    rows = [f"| variant | dev `{metric}` at step {steps_text} | best |", "|---|---|---|"]
     for name, curve in result["dev_curves"].items():
-        by_step = {point["step"]: point["ents_f"] for point in curve}
-        values = " / ".join(f"{by_step[step]:.3f}" for step in steps)
-        rows.append(f"| {result['variant_labels'][name]} | {values} |")
+        by_step = {point["step"]: point[metric] for point in curve}
+        values = " / ".join(f"{by_step[step]:.3f}" if step in by_step else "–" for step in steps)
+        best = max(point[metric] for point in curve)
+        rows.append(f"| {result['variant_labels'][name]} | {values} | {best:.3f} |")
     return "\n".join(rows)
 
 
@@ -101,9 +105,12 @@ def between(text: str, begin: str, end: str, block: str) -> str:
 
 def main() -> int:
     text = README.read_text()
-    ablation = json.loads((RESULTS / "ner-learning-ablation.json").read_text())
     updated = between(text, BEGIN, END, render())
-    updated = between(updated, CURVES_BEGIN, CURVES_END, render_curves(ablation))
+    for marker, name, metric, steps in ABLATIONS:
+        path = RESULTS / f"{name}.json"
+        if path.exists():
+            block = render_curves(json.loads(path.read_text()), metric, steps)
+            updated = between(updated, f"<!-- {marker}:begin -->", f"<!-- {marker}:end -->", block)
     if "--check" in sys.argv:
         return int(updated != text)
     README.write_text(updated)
