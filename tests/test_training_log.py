@@ -1,10 +1,24 @@
-"""``kgx.TrainingLog.v1``: a real ``spacy train`` run logs its dev curve, flushed per line."""
+"""``kgx.TrainingLog.v1``: a real ``spacy train`` run logs its dev curve, flushed per line;
+``kgx resume``: a run killed by SIGKILL continues from its last checkpoint, with its
+schedule, its log and the best model of the whole run."""
 
 import json
+import os
+import subprocess
+import sys
+from itertools import islice
 
+import pytest
 import spacy
 from spacy.cli.train import train
 from spacy.tokens import DocBin
+from thinc.api import Config
+from thinc.schedules import warmup_linear
+from typer.testing import CliRunner
+
+from kgx_spacy.cli import app
+from kgx_spacy.errors import KgxInputError
+from kgx_spacy.training import BEST_MARK, PREVIOUS_BEST, RESUMED_CONFIG, resume_config, resumed_schedule, settle_best
 
 CONFIG = """
 [paths]
@@ -113,3 +127,114 @@ def test_training_log_lines_are_on_disk_before_the_run_ends(tmp_path):
         "scores": {"ents_f": 0.5, "ents_per_type": {}}, "score": 0.5,
     }
     finish()
+
+
+def _resume_config() -> Config:
+    """CONFIG with a shared tok2vec and its listener (sourced together on resume), 40 steps
+    on a warm-up + linear schedule, evaluated every 10."""
+    config = Config().from_str(CONFIG)
+    ner = config["components"]["kgx_ner"]
+    config["nlp"]["pipeline"] = ["tok2vec", "kgx_ner"]
+    config["components"]["tok2vec"] = {"factory": "tok2vec", "model": ner["model"]["tok2vec"]}
+    ner["model"]["tok2vec"] = {"@architectures": "spacy.Tok2VecListener.v1", "width": 32, "upstream": "*"}
+    config["training"].update(max_steps=40, eval_frequency=10)
+    config["training"]["optimizer"] = {
+        "@optimizers": "Adam.v1",
+        "learn_rate": {"@schedules": "warmup_linear.v1", "initial_rate": 0.01, "warmup_steps": 5, "total_steps": 40},
+    }
+    return config
+
+
+# Loaded by spacy train --code: SIGKILLs the process before the update of step KILL_AT,
+# so the run dies between two checkpoints, as a killed job does.
+KILLER = """
+import os, signal
+from spacy.util import registry
+
+@registry.callbacks("test.kill_at.v1")
+def kill_at():
+    def before_update(nlp, info):
+        if info["step"] == int(os.environ.get("KILL_AT", "-1")):
+            os.kill(os.getpid(), signal.SIGKILL)
+    return before_update
+"""
+
+@pytest.fixture
+def killed_run(tmp_path):
+    """A run of 40 steps killed at step 25 (checkpoints at 0, 10, 20): config, output, overrides."""
+    _docbin(tmp_path / "train.spacy")
+    # The whole config, as ``spacy init fill-config`` writes it, plus the killer.
+    config = spacy.util.load_model_from_config(_resume_config(), auto_fill=True).config
+    config["training"]["before_update"] = {"@callbacks": "test.kill_at.v1"}
+    config.to_disk(tmp_path / "config.cfg")
+    (tmp_path / "killer.py").write_text(KILLER)
+    overrides = {"paths.train": str(tmp_path / "train.spacy"), "paths.dev": str(tmp_path / "train.spacy"),
+                 "training.logger.path": str(tmp_path / "out" / "train-log.jsonl")}
+    command = [sys.executable, "-m", "spacy", "train", str(tmp_path / "config.cfg"), "--output", str(tmp_path / "out"),
+               "--code", str(tmp_path / "killer.py")]
+    for key, value in overrides.items():
+        command += [f"--{key}", value]
+    done = subprocess.run(command, env={**os.environ, "KILL_AT": "25"}, capture_output=True)
+    assert done.returncode == -9, done.stderr.decode()[-2000:]
+    return tmp_path / "config.cfg", tmp_path / "out", overrides
+
+
+def _records(output):
+    return [json.loads(line) for line in (output / "train-log.jsonl").read_text().splitlines()]
+
+
+def test_a_killed_run_resumes_to_its_budget_and_learns_on(killed_run):
+    config, output, overrides = killed_run
+    assert [r["step"] for r in _records(output)] == [0, 10, 20]
+    args = ["resume", str(config), str(output), "--training.before_update", "null"]
+    for key, value in overrides.items():
+        args += [f"--{key}", value]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "resumed from step 20" in result.output
+
+    records = _records(output)
+    assert [r["step"] for r in records] == [0, 10, 20, 30, 40]  # the resumed run's own step 0 is not logged
+    for key in ("seconds", "words"):
+        assert [r[key] for r in records] == sorted(r[key] for r in records)
+    resumed = Config().from_disk(output / RESUMED_CONFIG)
+    assert resumed["training"]["max_steps"] == 20
+    assert resumed["training"]["optimizer"]["learn_rate"]["offset"] == 20
+    assert resumed["components"]["kgx_ner"] == {"source": str(output / "model-last")}
+    # Overfit-then-predict: 40 steps in all teach the two training sentences.
+    nlp = spacy.load(output / "model-best")
+    for text, ents in SENTENCES:
+        assert [(e.start_char, e.end_char, e.label_) for e in nlp(text).ents] == ents
+    assert not (output / PREVIOUS_BEST).exists()
+
+
+def test_resumed_schedule_goes_on_where_the_run_stopped():
+    whole = list(islice(warmup_linear(1.0, 5, 40), 45))
+    assert list(islice(resumed_schedule(warmup_linear(1.0, 5, 40), 20), 25)) == whole[20:]
+
+
+def test_resume_refuses_a_run_without_the_training_log_or_already_finished(killed_run, tmp_path):
+    config, output, overrides = killed_run
+    loaded = spacy.util.load_config(config, overrides=overrides, interpolate=False)
+    console = spacy.util.load_config(config, overrides={**overrides, "training.logger": {"@loggers": "spacy.ConsoleLogger.v1"}})
+    with pytest.raises(KgxInputError, match="kgx.TrainingLog.v1"):
+        resume_config(console, output)
+    finished = spacy.util.load_config(config, overrides={**overrides, "training.max_steps": 20}, interpolate=False)
+    with pytest.raises(KgxInputError, match="already finished"):
+        resume_config(finished, output)
+    with pytest.raises(KgxInputError, match="no saved model"):
+        resume_config(loaded, tmp_path / "elsewhere")
+
+
+@pytest.mark.parametrize("since, kept", [(0.7, "before"), (0.9, "resumed")])
+def test_the_best_model_of_the_whole_run_is_kept(tmp_path, since, kept):
+    previous, best = tmp_path / PREVIOUS_BEST, tmp_path / "model-best"
+    previous.mkdir()
+    best.mkdir()
+    (previous / "which").write_text("before")
+    (best / "which").write_text("resumed")
+    (previous / BEST_MARK).write_text(json.dumps({"score": 0.8, "step": 20}))
+    records = [{"step": 20, "score": 0.8}, {"step": 30, "score": since}, {"step": 40, "score": 0.6}]
+    settle_best(tmp_path, records)
+    assert (best / "which").read_text() == kept
+    assert not previous.exists() and not (best / BEST_MARK).exists()
