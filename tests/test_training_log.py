@@ -132,7 +132,7 @@ def test_training_log_lines_are_on_disk_before_the_run_ends(tmp_path):
 def _resume_config() -> Config:
     """CONFIG with a shared tok2vec and its listener (sourced together on resume), 40 steps
     on a warm-up + linear schedule, evaluated every 10."""
-    config = Config().from_str(CONFIG)
+    config = Config().from_str(CONFIG, interpolate=False)
     ner = config["components"]["kgx_ner"]
     config["nlp"]["pipeline"] = ["tok2vec", "kgx_ner"]
     config["components"]["tok2vec"] = {"factory": "tok2vec", "model": ner["model"]["tok2vec"]}
