@@ -82,7 +82,8 @@ def make_attribute_tagger(
 
 class AttributeTagger(EntityPairPipe):
     """Tags value spans (BIO over attribute labels), pairs each with the entities near it,
-    and keeps (entity, value, attribute) where the pair head is confident enough.
+    and gives each (value, attribute) to the entity the pair head finds most probable,
+    where it is confident enough.
 
     Writes ``doc._.kgx_attributes`` with the normalised literal of every value
     (``lexical``, ``datatype``, and ``lang`` for strings) and ``doc.spans[spans_key]``.
@@ -137,10 +138,15 @@ class AttributeTagger(EntityPairPipe):
             group = SpanGroup(doc, name=self.cfg["spans_key"], spans=spans)
             group.attrs["scores"] = [score for *_, score in values]
             doc.spans[self.cfg["spans_key"]] = group
-            records = []
+            # A value holds an attribute of one entity: of the entities it pairs with, the
+            # most probable one above the threshold takes it.
+            best: Dict[Tuple[int, int, int], Tuple[float, Span, Span]] = {}
             for (entity, value), row in zip(pairs, probs):
                 for k in numpy.flatnonzero(row >= threshold):
-                    records.append(self._record(entity, value, self.labels[k], float(row[k])))
+                    key = (value.start, value.end, int(k))
+                    if key not in best or row[k] > best[key][0]:
+                        best[key] = (float(row[k]), entity, value)
+            records = [self._record(entity, value, self.labels[k], score) for (_, _, k), (score, entity, value) in best.items()]
             doc._.set(ATTRIBUTES, records)
 
     def _record(self, entity: Span, value: Span, attribute: str, score: float) -> dict:

@@ -117,3 +117,32 @@ def test_rdf_literal(trained):
     doc._.kgx_doc_id = "d"
     graph = doc._.rdf.graph(URIRef("http://example.org/kgx/document/d"))
     assert (URIRef("http://example.org/kgx/entity/ORG/acme%20corp"), URIRef("http://example.org/kgx/attribute/founded"), Literal("1990", datatype=ns.XSD.gYear)) in graph
+
+
+def test_a_value_goes_to_its_most_probable_entity(trained):
+    """Two entities both above the threshold for one value: only the more probable one takes it."""
+    pipe = trained.get_pipe("kgx_attribute_tagger")
+    doc = trained.make_doc("john smith and mary jones , born 1968 .")
+    john, mary = Span(doc, 0, 2, "PER"), Span(doc, 3, 5, "PER")
+    doc.ents = [john, mary]
+    k = pipe.labels.index("birth_date")
+    value = (7, 8, k, 0.9)
+    probs = numpy.zeros((2, len(pipe.labels)), dtype="float32")
+    probs[:, k] = [0.6, 0.8]
+    pipe.set_annotations([doc], [([value], [(john, doc[7:8]), (mary, doc[7:8])], probs)])
+    assert [(a["entity"], a["attribute"], a["score"]) for a in doc._.kgx_attributes] == [([3, 5], "birth_date", pytest.approx(0.8))]
+
+
+def test_an_untrained_tagger_with_an_outside_prior_finds_few_values(blank_with_transformer):
+    texts = [t for t, _, _ in TRAIN_DATA]
+
+    def untrained_values(prior):
+        fix_random_seed(0)
+        nlp = blank_with_transformer()
+        nlp.add_pipe("kgx_attribute_tagger", config={"model": {"hidden_width": 16, "outside_prior": prior}})
+        examples = [Example(nlp.make_doc(t), make_reference(nlp, t, e, a)) for t, e, a in TRAIN_DATA]
+        nlp.initialize(get_examples=lambda: examples)
+        return sum(len(doc.spans["kgx_values"]) for doc in nlp.pipe(texts))
+
+    assert untrained_values(None) > 5
+    assert untrained_values(0.99) == 0
