@@ -7,9 +7,9 @@ def zero_init(ops, shape):
 
 
 def outside_prior_init(prior: float):
-    """A tagger's output bias under which the untrained softmax gives ``O`` (tag 0)
-    probability ``prior`` and the other tags share the rest, so an untrained tagger finds
-    few spans instead of thousands. Shape (n_tags,)."""
+    """A tagger's output bias under which a zero input gives ``O`` (tag 0) probability
+    ``prior`` and the other tags share the rest, so an untrained tagger finds fewer spans.
+    Shape (n_tags,)."""
     import math
 
     def init(ops, shape):
