@@ -1,5 +1,5 @@
-"""Training helpers for ``spacy train``: a dev-curve log that survives a killed run, and
-resuming that run from its last checkpoint."""
+"""Training helpers for ``spacy train``: a config fitted to what the training data holds,
+a dev-curve log that survives a killed run, and resuming that run from its last checkpoint."""
 
 import copy
 import json
@@ -10,10 +10,13 @@ from typing import IO, Any, Callable, Dict, Iterable, Iterator, List, Optional, 
 
 from spacy import util
 from spacy.cli.train import train
+from spacy.language import Language
+from spacy.tokens import Doc
 from spacy.training.loggers import console_logger_v3
 from thinc.api import Config, registry
 
 from .errors import KgxInputError
+from .extensions import ATTRIBUTES, RELATIONS, install_extensions
 
 # What a resumed run adds to its records: the log's last record before the resume.
 OFFSET_KEYS = ("step", "epoch", "seconds", "words")
@@ -210,3 +213,42 @@ def settle_best(output: Union[str, Path], records: List[Dict[str, Any]]) -> None
         shutil.rmtree(best)
     (previous / BEST_MARK).unlink()
     previous.rename(best)
+
+
+# component factory → the Doc extension its training labels come from
+LABELLED_BY = {"kgx_relation_classifier": RELATIONS, "kgx_attribute_tagger": ATTRIBUTES}
+
+
+def fit_config(config: Config, docs: Iterable[Doc]) -> Tuple[Config, Dict[str, str]]:
+    """``config`` without the components the training Docs hold no labels for (no
+    relations: no ``kgx_relation_classifier``; no attributes: no ``kgx_attribute_tagger``),
+    with their score weights and initialize/frozen/annotating entries.
+
+    RETURNS: the fitted config (a copy) and, per dropped component, why.
+    """
+    install_extensions()
+    fitted = Config(copy.deepcopy(dict(config)))
+    found = {ext: False for ext in LABELLED_BY.values()}
+    for doc in docs:
+        for ext in found:
+            found[ext] = found[ext] or bool(doc._.get(ext))
+        if all(found.values()):
+            break
+    dropped = {}
+    for name in list(fitted["nlp"]["pipeline"]):
+        factory = fitted["components"].get(name, {}).get("factory")
+        if factory in LABELLED_BY and not found[LABELLED_BY[factory]]:
+            dropped[name] = f"no doc._.{LABELLED_BY[factory]} in the training data"
+    if not dropped:
+        return fitted, dropped
+    weights = set()
+    for name in dropped:
+        weights.update(Language.get_factory_meta(fitted["components"][name]["factory"]).default_score_weights)
+        del fitted["components"][name]
+        fitted.get("initialize", {}).get("components", {}).pop(name, None)
+    fitted["nlp"]["pipeline"] = [n for n in fitted["nlp"]["pipeline"] if n not in dropped]
+    training = fitted["training"]
+    for key in ("frozen_components", "annotating_components"):
+        training[key] = [n for n in training.get(key, []) if n not in dropped]
+    training["score_weights"] = {k: v for k, v in training.get("score_weights", {}).items() if k not in weights}
+    return fitted, dropped

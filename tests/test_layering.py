@@ -2,7 +2,7 @@
 
 Floors, bottom up (a module may import its own folder and anything on a lower floor):
 errors; file helpers; the Doc contract, IRIs, literals, inputs and other leaf helpers; shared model
-parts and scoring; the pipe base class, KB and KGE; the components (no component imports
+parts, scoring and training helpers; the pipe base class, KB and KGE; the components (no component imports
 another); RDF and supervision; corpora and the extraction engine; the CLI, whose command
 modules never import each other (``cli/__init__`` assembles them).
 """
@@ -17,8 +17,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "kgx_spacy"
 FLOORS = [
     {"errors"},
     {"io"},
-    {"iris", "extensions", "literals", "inputs", "encoders", "training"},
-    {"ml", "evaluation"},
+    {"iris", "extensions", "literals", "inputs", "encoders"},
+    {"ml", "evaluation", "training"},
     {"pipe", "kb", "kge"},
     {"ner", "relations", "attributes", "linking"},
     {"rdf", "supervision"},

@@ -18,7 +18,15 @@ from typer.testing import CliRunner
 
 from kgx_spacy.cli import app
 from kgx_spacy.errors import KgxInputError
-from kgx_spacy.training import BEST_MARK, PREVIOUS_BEST, RESUMED_CONFIG, resume_config, resumed_schedule, settle_best
+from kgx_spacy.training import (
+    BEST_MARK,
+    PREVIOUS_BEST,
+    RESUMED_CONFIG,
+    fit_config,
+    resume_config,
+    resumed_schedule,
+    settle_best,
+)
 
 CONFIG = """
 [paths]
@@ -238,3 +246,31 @@ def test_the_best_model_of_the_whole_run_is_kept(tmp_path, since, kept):
     settle_best(tmp_path, records)
     assert (best / "which").read_text() == kept
     assert not previous.exists() and not (best / BEST_MARK).exists()
+
+
+def test_fit_config_leaves_out_the_components_the_data_has_no_labels_for(tmp_path):
+    """Entities only (a graph without literal or entity-entity facts): kgx_ner stays, the
+    relation classifier and attribute tagger go, with their score weights."""
+    config = Config().from_str(CONFIG, interpolate=False)
+    config["nlp"]["pipeline"] = ["kgx_ner", "kgx_relation_classifier", "kgx_attribute_tagger"]
+    config["components"]["kgx_relation_classifier"] = {"factory": "kgx_relation_classifier"}
+    config["components"]["kgx_attribute_tagger"] = {"factory": "kgx_attribute_tagger"}
+    config["training"]["annotating_components"] = ["kgx_ner", "kgx_attribute_tagger"]
+    config["training"]["score_weights"] = {"ents_f": 0.5, "rel_micro_f": 0.3, "attr_f": 0.2}
+    config.to_disk(tmp_path / "config.cfg")
+    train_path = _docbin(tmp_path / "train.spacy")
+    result = CliRunner().invoke(app, ["fit-config", str(tmp_path / "config.cfg"), str(train_path), "--output", str(tmp_path / "fitted.cfg")])
+    assert result.exit_code == 0, result.output
+    assert "left out kgx_attribute_tagger: no doc._.kgx_attributes" in result.output
+    fitted = Config().from_disk(tmp_path / "fitted.cfg", interpolate=False)
+    assert fitted["nlp"]["pipeline"] == ["kgx_ner"]
+    assert set(fitted["components"]) == {"kgx_ner"}
+    assert fitted["training"]["annotating_components"] == ["kgx_ner"]
+    assert fitted["training"]["score_weights"] == {"ents_f": 0.5}
+    assert fitted["corpora"]["train"]["path"] == "${paths.train}"  # still a config to train with overrides
+    # Data with relations keeps the relation classifier.
+    nlp = spacy.blank("en")
+    doc = nlp.make_doc("John Smith lives in Paris .")
+    doc._.kgx_relations = [{"head": [0, 2], "tail": [4, 5], "label": "Live_In"}]
+    kept, dropped = fit_config(config, [doc])
+    assert kept["nlp"]["pipeline"] == ["kgx_ner", "kgx_relation_classifier"] and list(dropped) == ["kgx_attribute_tagger"]

@@ -52,6 +52,7 @@ COMMANDS = [
     (app, "distant-label", distant.distant_label_cli),
     (app, "query", query.query_cli),
     (app, "dump", query.dump_cli),
+    (app, "fit-config", train.fit_config_cli),
     (app, "resume", train.resume_cli),
     (kb_app, "build", kb.build_cli),
     (kb_app, "lookup", kb.lookup_cli),
