@@ -98,11 +98,12 @@ class EntityPairPipe(KgxPipe):
     def _init_labels(self, get_examples: Callable[[], Iterable[Example]], labels: Optional[dict], records: str, key: str) -> None:
         """Labels from ``labels`` (as ``label_data`` gives them), else from the gold
         ``doc._.<records>`` (their ``key`` field) and the gold entities of the examples."""
-        if labels is None:
-            labels = {
-                "labels": sorted({r[key] for eg in get_examples() for r in eg.reference._.get(records)}),
-                "entity_labels": sorted({e.label_ for eg in get_examples() for e in eg.reference.ents}),
-            }
+        if labels is None:  # one pass: each get_examples() reads and aligns the whole corpus
+            found, entity_labels = set(), set()
+            for eg in get_examples():
+                found.update(r[key] for r in eg.reference._.get(records))
+                entity_labels.update(e.label_ for e in eg.reference.ents)
+            labels = {"labels": sorted(found), "entity_labels": sorted(entity_labels)}
         for label in labels["labels"]:
             self.add_label(label)
         self.cfg["entity_labels"] = list(labels["entity_labels"])
