@@ -95,14 +95,21 @@ class EntityPairPipe(KgxPipe):
     def label_data(self) -> dict:
         return {"labels": list(self.labels), "entity_labels": list(self.cfg["entity_labels"])}
 
-    def _init_labels(self, get_examples: Callable[[], Iterable[Example]], labels: Optional[dict], records: str, key: str) -> None:
+    def _init_labels(
+        self, get_examples: Callable[[], Iterable[Example]], labels: Optional[dict], records: str, key: str,
+        observe: Optional[Callable[[Example], None]] = None,
+    ) -> None:
         """Labels from ``labels`` (as ``label_data`` gives them), else from the gold
-        ``doc._.<records>`` (their ``key`` field) and the gold entities of the examples."""
+        ``doc._.<records>`` (their ``key`` field) and the gold entities of the examples.
+        observe: called with each example of that same pass (what else a pipe learns from
+        the corpus before training)."""
         if labels is None:  # one pass: each get_examples() reads and aligns the whole corpus
             found, entity_labels = set(), set()
             for eg in get_examples():
                 found.update(r[key] for r in eg.reference._.get(records))
                 entity_labels.update(e.label_ for e in eg.reference.ents)
+                if observe is not None:
+                    observe(eg)
             labels = {"labels": sorted(found), "entity_labels": sorted(entity_labels)}
         for label in labels["labels"]:
             self.add_label(label)

@@ -8,6 +8,8 @@ candidate pair's raw logit is collected with whether the gold data holds that re
   scores are probabilities (reported as expected calibration error, before and after);
 - the threshold that maximises the label's F1, counting gold relations the candidates
   cannot reach (missed entities) as false negatives.
+
+With ``constrain_types``, both see only the pairs whose entity types the label may join.
 """
 
 from dataclasses import dataclass
@@ -40,13 +42,15 @@ def calibrate(nlp: Language, examples: Sequence[Example], name: str = "kgx_relat
     docs = _annotate_upto(nlp, name, [eg.reference.text for eg in examples])
     pairs = [pipe.candidates(doc.ents) for doc in docs]
     logits = numpy.concatenate(pipe.pair_logits(docs, pairs))
+    allowed = numpy.concatenate([pipe.type_mask(p) for p in pairs]) > 0
     truth = numpy.concatenate([_truth(pipe, doc, eg.reference, p) for doc, eg, p in zip(docs, examples, pairs)])
     n_gold = _gold_counts([eg.reference for eg in examples])
     calibration, thresholds = {}, {}
     before, after = [], []
     for k, label in enumerate(pipe.labels):
-        a, b = fit_platt(logits[:, k], truth[:, k])
-        calibrated = sigmoid(a * logits[:, k] + b)
+        rows = allowed[:, k]  # the pairs the label may join (all, without constrain_types)
+        a, b = fit_platt(logits[rows, k], truth[rows, k])
+        calibrated = sigmoid(a * logits[:, k] + b) * rows
         calibration[label] = (float(a), float(b))
         thresholds[label] = best_threshold(calibrated, truth[:, k], n_gold.get(label, 0))
         before.append(sigmoid(logits[:, k]))

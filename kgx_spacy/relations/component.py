@@ -37,6 +37,7 @@ Pair = Tuple[Span, Span]
         "model": DEFAULT_REL_MODEL,
         "candidates": {"@misc": "kgx.entity_pair_candidates.v1", "max_distance": 100, "max_pairs": 1000},
         "threshold": 0.5,
+        "constrain_types": False,
         "train_on_predicted_entities": False,
         "learn_rate_scale": 10.0,
         "scorer": {"@scorers": "kgx.relation_scorer.v1"},
@@ -49,12 +50,15 @@ def make_relation_classifier(
     model: Model,
     candidates: PairGenerator,
     threshold: float,
+    constrain_types: bool,
     train_on_predicted_entities: bool,
     learn_rate_scale: float,
     scorer: Optional[Callable],
 ) -> "RelationClassifier":
     """threshold: default decision threshold on the calibrated probability, per label
         overridable by ``kgx calibrate`` (stored in the component's cfg).
+    constrain_types: predict a label only between entity types it joined in the training
+        data (head type, tail type): an empirical domain and range.
     train_on_predicted_entities: also train on pairs of the entities an earlier, annotating
         NER predicted (negatives the classifier will meet at inference), beside the gold ones.
     learn_rate_scale: the head's own weights learn at this times the optimizer's rate (the
@@ -66,6 +70,7 @@ def make_relation_classifier(
         name,
         candidates=candidates,
         threshold=threshold,
+        constrain_types=constrain_types,
         train_on_predicted_entities=train_on_predicted_entities,
         learn_rate_scale=learn_rate_scale,
         scorer=scorer,
@@ -87,18 +92,24 @@ class RelationClassifier(EntityPairPipe):
         *,
         candidates: PairGenerator,
         threshold: float,
+        constrain_types: bool,
         train_on_predicted_entities: bool,
         learn_rate_scale: float,
         scorer: Optional[Callable],
     ):
         # calibration: label → (a, b); probability = sigmoid(a * logit + b)
+        # signatures: label → the [head type, tail type] pairs it joined in the training data
         cfg = {
             "entity_labels": [], "threshold": threshold, "thresholds": {}, "calibration": {},
-            "learn_rate_scale": learn_rate_scale,
+            "learn_rate_scale": learn_rate_scale, "constrain_types": constrain_types, "signatures": {},
         }
         super().__init__(vocab, model, name, scorer, cfg)
         self.candidates = candidates
         self.train_on_predicted_entities = train_on_predicted_entities
+
+    @property
+    def label_data(self) -> dict:
+        return {**super().label_data, "signatures": self.cfg["signatures"]}
 
     # -- inference ----------------------------------------------------------------------
 
@@ -110,9 +121,23 @@ class RelationClassifier(EntityPairPipe):
         return list(zip(pairs, probs))
 
     def pair_probabilities(self, docs: List[Doc], pairs: List[List[Pair]]) -> List[numpy.ndarray]:
-        """Calibrated probabilities for given pairs; shape (n_pairs, n_labels) per Doc."""
+        """Calibrated probabilities for given pairs, zero where ``type_mask`` rules the label
+        out; shape (n_pairs, n_labels) per Doc."""
         a, b = self._calibration()
-        return [sigmoid(logits * a + b) for logits in self.pair_logits(docs, pairs)]
+        return [sigmoid(logits * a + b) * self.type_mask(p) for logits, p in zip(self.pair_logits(docs, pairs), pairs)]
+
+    def type_mask(self, pairs: List[Pair]) -> numpy.ndarray:
+        """1 where a label may join a pair's entity types, else 0; shape (n_pairs, n_labels).
+        With ``constrain_types``: the (head type, tail type) pairs the label joined in the
+        training data (a label with none recorded may join any); all ones without."""
+        mask = numpy.ones((len(pairs), len(self.labels)), dtype="float32")
+        if not self.cfg["constrain_types"]:
+            return mask
+        for k, label in enumerate(self.labels):
+            allowed = {tuple(types) for types in self.cfg["signatures"].get(label, ())}
+            if allowed:
+                mask[:, k] = [(head.label_, tail.label_) in allowed for head, tail in pairs]
+        return mask
 
     def pair_logits(self, docs: List[Doc], pairs: List[List[Pair]]) -> List[numpy.ndarray]:
         """Raw (uncalibrated) logits for given pairs; shape (n_pairs, n_labels) per Doc."""
@@ -207,7 +232,17 @@ class RelationClassifier(EntityPairPipe):
         labels: Optional[dict] = None,
     ) -> None:
         validate_get_examples(get_examples, "RelationClassifier.initialize")
-        self._init_labels(get_examples, labels, RELATIONS, "label")
+        signatures: Dict[str, set] = {}
+
+        def observe(eg: Example) -> None:
+            for _, _, head_type, _, _, tail_type, label in relation_tuples(eg.reference):
+                signatures.setdefault(label, set()).add((head_type, tail_type))
+
+        self._init_labels(get_examples, labels, RELATIONS, "label", observe=observe)
+        if labels is not None:
+            self.cfg["signatures"] = dict(labels.get("signatures", {}))
+        else:
+            self.cfg["signatures"] = {label: sorted(map(list, types)) for label, types in sorted(signatures.items())}
         set_n_types(self.model.get_ref("features"), len(self.cfg["entity_labels"]))
         self.model.get_ref("output_layer").set_dim("nO", len(self.labels))
         sample = list(islice(get_examples(), 10))

@@ -42,3 +42,21 @@ def test_calibrate_a_trained_pipeline(trained_relations):
     assert set(result.thresholds) == set(pipe.labels) == set(pipe.cfg["thresholds"])
     assert result.ece_after <= result.ece_before + 1e-6
     assert nlp.evaluate(dev)["rel_micro_f"] == 1.0
+
+
+def test_calibrate_with_type_constraints_sees_only_allowed_pairs(trained_relations):
+    nlp, examples = trained_relations
+    dev = [Example(nlp.make_doc(eg.reference.text), eg.reference) for eg in examples]
+    pipe = nlp.get_pipe("kgx_relation_classifier")
+    pipe.cfg["constrain_types"] = True
+    try:
+        result = calibrate(nlp, dev)
+        assert set(result.thresholds) == set(pipe.labels)
+        assert nlp.evaluate(dev)["rel_micro_f"] == 1.0
+        for doc in nlp.pipe([eg.reference.text for eg in examples]):
+            types = {(e.start, e.end): e.label_ for e in doc.ents}
+            for rel in doc._.kgx_relations:
+                pair = [types[tuple(rel["head"])], types[tuple(rel["tail"])]]
+                assert pair in pipe.cfg["signatures"][rel["label"]]
+    finally:
+        pipe.cfg["constrain_types"] = False

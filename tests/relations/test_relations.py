@@ -105,6 +105,33 @@ def test_batch_equals_single(trained):
     assert [relation_keys(d) for d in trained.pipe(texts, batch_size=8)] == [relation_keys(trained(t)) for t in texts]
 
 
+def test_type_constraints_rule_out_exactly_the_unseen_signatures(trained, tmp_path):
+    pipe = trained.get_pipe("kgx_relation_classifier")
+    signatures = {"based_in": [["ORG", "LOC"]], "live_in": [["PER", "LOC"]], "work_for": [["PER", "ORG"]]}
+    assert pipe.cfg["signatures"] == signatures
+    with trained.select_pipes(enable=["transformer"]):
+        doc = trained("john smith works for acme corp in paris .")
+    doc.ents = [Span(doc, 0, 2, "PER"), Span(doc, 4, 6, "LOC"), Span(doc, 7, 8, "LOC")]  # acme corp typed LOC
+    pairs = pipe.candidates(doc.ents)
+    free = pipe.pair_probabilities([doc], [pairs])[0]
+    pipe.cfg["constrain_types"] = True
+    try:
+        constrained = pipe.pair_probabilities([doc], [pairs])[0]
+        trained.to_disk(tmp_path / "nlp")
+    finally:
+        pipe.cfg["constrain_types"] = False
+    for i, (head, tail) in enumerate(pairs):
+        for k, label in enumerate(pipe.labels):
+            seen = [head.label_, tail.label_] in signatures[label]
+            assert constrained[i, k] == pytest.approx(free[i, k] if seen else 0.0)
+    work_for = pipe.labels.index("work_for")
+    smith_acme = next(i for i, (h, t) in enumerate(pairs) if (h.start, t.start) == (0, 4))
+    assert free[smith_acme, work_for] > 0.5 and constrained[smith_acme, work_for] == 0.0
+    loaded = spacy.load(tmp_path / "nlp").get_pipe("kgx_relation_classifier")
+    assert loaded.cfg["constrain_types"] and loaded.cfg["signatures"] == signatures
+    assert loaded.label_data["signatures"] == signatures
+
+
 def test_no_entities_no_relations(trained):
     for text in ["", "the is a .", "nothing here at all"]:
         doc = trained(text)
