@@ -7,16 +7,18 @@ Accepted names, tried in this order:
 3. any Hugging Face model name already in the local Hugging Face cache.
 """
 
+import contextlib
 import os
 from pathlib import Path
-from typing import Callable, List
+from typing import Callable, Dict, List
 
+import torch
 from spacy.tokens import Doc
 from spacy.util import registry
 from spacy_transformers.data_classes import FullTransformerBatch
 from spacy_transformers.layers.transformer_model import TransformerModel
 from spacy_transformers.layers.transformer_model import init as transformer_init
-from thinc.api import Model
+from thinc.api import Model, xp2torch
 
 MINILM_NAMES = {"sentence-transformers/all-MiniLM-L6-v2", "all-MiniLM-L6-v2"}
 
@@ -77,7 +79,7 @@ def build_transformer_model(
     The name is resolved only when the weights are first loaded (``nlp.initialize``); a
     saved pipeline carries its own weights and never needs the name again.
     """
-    model = TransformerModel(
+    model = AveragedTransformerModel(
         name,
         get_spans,
         dict(tokenizer_config),
@@ -87,6 +89,46 @@ def build_transformer_model(
     )
     model.init = _init_offline
     return model
+
+
+class AveragedTransformerModel(TransformerModel):
+    """spacy-transformers' TransformerModel whose ``use_params`` also swaps in the
+    encoder's averaged weights (``[training.optimizer] use_averages = true``).
+
+    thinc's optimizer keys the averages of torch parameters by ``(shim.id, name)``, but
+    ``PyTorchShim.use_params`` looks them up as ``"pytorch_{id}_{name}"`` and finds none:
+    without this, ``spacy train`` evaluated and saved the raw encoder beside averaged heads.
+    """
+
+    @contextlib.contextmanager
+    def use_params(self, params: Dict):
+        with contextlib.ExitStack() as stack:
+            for node in self.walk():
+                for shim in node.shims:
+                    stack.enter_context(_torch_params(shim, params))
+            stack.enter_context(super().use_params(params))
+            yield
+
+
+@contextlib.contextmanager
+def _torch_params(shim, params: Dict):
+    """Within the block, the shim's torch parameters that ``params`` holds (keyed
+    ``(shim.id, name)``) take those values; the others (never updated) stay."""
+    chosen = [
+        (tensor, params[(shim.id, name)])
+        for name, tensor in shim._model.named_parameters()
+        if (shim.id, name) in params
+    ]
+    backup = [tensor.detach().clone() for tensor, _ in chosen]
+    with torch.no_grad():
+        for tensor, value in chosen:
+            tensor.copy_(xp2torch(value, device=tensor.device))
+    try:
+        yield
+    finally:
+        with torch.no_grad():
+            for (tensor, _), saved in zip(chosen, backup):
+                tensor.copy_(saved)
 
 
 def _init_offline(model: Model, X=None, Y=None):

@@ -68,3 +68,30 @@ def test_encoder_updates_when_the_last_listener_has_no_pairs(blank_with_transfor
         losses = nlp.update(single, sgd=optimizer)
     assert losses["kgx_relation_classifier"] == 0.0 and losses["kgx_ner"] > 0.0
     assert changed(before, encoder_weights(nlp))
+
+
+def test_averaged_weights_reach_the_encoder(blank_with_transformer):
+    """With ``use_averages``, evaluation and saving (``nlp.use_params(averages)``) see the
+    encoder's averaged weights, not only the heads'; the raw weights come back after."""
+    from thinc.api import Adam
+
+    nlp = blank_with_transformer()
+    nlp.add_pipe("kgx_ner")
+    examples = ner_examples(nlp)
+    nlp.initialize(get_examples=lambda: examples)
+    optimizer = Adam(0.01, use_averages=True)
+    for _ in range(3):
+        nlp.update(examples, sgd=optimizer)
+    shim = next(shim for node in nlp.get_pipe("transformer").model.walk() for shim in node.shims)
+    raw = encoder_weights(nlp)
+    averaged = {
+        name: torch.as_tensor(optimizer.averages[(shim.id, name)])
+        for name, _ in shim._model.named_parameters() if (shim.id, name) in optimizer.averages
+    }
+    assert averaged
+    with nlp.use_params(optimizer.averages):
+        inside = dict(shim._model.named_parameters())
+        for name, value in averaged.items():
+            assert torch.equal(inside[name].detach(), value)
+        assert changed(raw, encoder_weights(nlp))
+    assert not changed(raw, encoder_weights(nlp))
