@@ -3,7 +3,7 @@
 Every variant is configs/joint_trf.cfg (the relation ablation's winner, mean-pooled spans
 + geometry) with only its recipe changed: averaged weights (thinc's ``use_averages``, an
 exponential moving average of every parameter, the encoder's included, used to evaluate
-and save), and the number of steps the schedule runs for. Same seed and batches; the dev
+and save), the number of steps the schedule runs for, the peak learning rate. Same seed and batches; the dev
 curve of strict ``rel_micro_f`` and ``ents_f`` decides (the test split is not touched).
 
     python bench/recipe_ablation.py [--variants averaged_1100,...] [--gpu-id -1]
@@ -23,6 +23,8 @@ VARIANTS = {  # name: (label, steps, overrides)
     "plain_1100": ("raw weights, 1,100 steps", 1100, ()),
     "averaged_1100": ("averaged weights, 1,100 steps", 1100, AVERAGES),
     "averaged_1600": ("averaged weights, 1,600 steps", 1600, AVERAGES),
+    "lr3e-4_1100": ("raw weights, learning rate 3e-4 (not 1e-4), 1,100 steps", 1100,
+                    ("--training.optimizer.learn_rate.initial_rate", "3e-4")),
 }
 
 

@@ -11,7 +11,9 @@ Each test text's predicted facts become WebNLG triples (``doc_triples``) and are
 against the text's reference triples with the official WebNLG+ 2020 definitions
 (``kgx_spacy.evaluation.webnlg``): exact, partial and strict F1. Speed is text → RDF in
 an embedded Oxigraph store (``kgx extract``'s code path) for the whole test set, beside
-the encoder alone on the same texts.
+the encoder alone on the same texts. The WebNLG+ 2020 systems' own outputs
+(``webnlg_2020_submissions``) are scored in the same run by the same scorer, overall and
+per challenge subset (seen categories, unseen categories, unseen entities).
 
     python bench/webnlg_text2rdf.py [--model training/default/model-best] [--max-steps 600] [--gpu-id -1]
 
@@ -21,24 +23,33 @@ Writes bench/results/webnlg-text2rdf.json.
 import argparse
 import json
 import os
+import re
 import sys
 import tempfile
 import time
 import urllib.parse
 from pathlib import Path
-from typing import List, Tuple
+from collections import Counter
+from typing import Dict, List, Tuple
 
 import spacy
 from common import REPO, budget, measure_speed, run, write_result
 
 from kgx_spacy.corpora import data_dir, webnlg
-from kgx_spacy.corpora.webnlg_links import DBR
-from kgx_spacy.evaluation.webnlg import score
+from kgx_spacy.corpora.webnlg_links import DBR, is_literal
+from kgx_spacy.evaluation.webnlg import read_triple_sets, score
 from kgx_spacy.extensions import ATTRIBUTES, GOLD_TRIPLES, LINKS, RELATIONS
 from kgx_spacy.extract import extract
 from kgx_spacy.rdf.targets import Target
 
-XSD_DATE = "http://www.w3.org/2001/XMLSchema#date"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+XSD_DATE = XSD + "date"
+NUMERIC = {XSD + "integer", XSD + "decimal", XSD + "double", "https://w3id.org/cdt/ucum"}
+SUBMISSIONS = "webnlg_2020_submissions"
+# metric prefix: the system's folder under SUBMISSIONS
+SYSTEMS = {"amazon": "Amazon_AI_Shanghai", "bt5": "bt5", "cyclegt": "CycleGT", "baseline": "Baseline"}
+# metric suffix: the challenge's subset file (primary_<name>.xml)
+SUBSETS = {"seen": "seen", "unseen_categories": "unseen", "unseen_entities": "unseen_entities"}
 
 
 def build_pipeline(max_steps: int, gpu_id: int) -> Tuple[Path, dict]:
@@ -66,16 +77,44 @@ def entity_name(doc, start: int, end: int, links: dict) -> str:
     return "_".join(doc[start:end].text.split())
 
 
-def literal_text(doc, record: dict) -> str:
-    """How WebNLG writes a literal: dates as ISO dates, numbers without thousands
-    separators, anything else as the text says it."""
+NUMBER = re.compile(r"[-−]?\d[\d,]*(?:\.\d+)?")
+
+
+def literal_styles(references: List[Tuple[str, str, str]]) -> Dict[str, str]:
+    """How WebNLG writes each predicate's numbers, read off reference triples: ``float``
+    (``2776.0``, ``17068.8 (millimetres)``) or ``int`` (``1634``), by majority, for the
+    predicates whose literal objects are mostly numbers."""
+    counts: Dict[str, Counter] = {}
+    for _, predicate, obj in set(references):
+        if not is_literal(obj):
+            continue
+        number = NUMBER.fullmatch(obj.split(" (")[0].strip('"'))
+        kind = None if number is None else ("float" if "." in number.group() else "int")
+        counts.setdefault(predicate, Counter())[kind] += 1
+    styles = {}
+    for predicate, count in counts.items():
+        kind, n = max(((k, v) for k, v in count.items() if k), key=lambda kv: kv[1], default=(None, 0))
+        if kind and 2 * (count["float"] + count["int"]) >= sum(count.values()):
+            styles[predicate] = kind
+    return styles
+
+
+def literal_text(doc, record: dict, styles: Dict[str, str]) -> str:
+    """How WebNLG writes a literal: dates as ISO dates; the number a value starts with, in
+    its predicate's style (``literal_styles``; units dropped, as the scorer drops WebNLG's
+    parenthesised ones); anything else as the text says it."""
     if record["datatype"] == XSD_DATE:
         return record["lexical"]
     text = doc[slice(*record["value"])].text
+    style = styles.get(record["attribute"])
+    number = NUMBER.match(record["lexical"] if record["datatype"] in NUMERIC else text)
+    if style and number:
+        value = float(number.group().replace(",", "").replace("−", "-"))
+        return str(value) if style == "float" else str(round(value))
     return text.replace(",", "") if text.replace(",", "").replace(".", "").isdigit() else text
 
 
-def doc_triples(doc) -> List[Tuple[str, str, str]]:
+def doc_triples(doc, styles: Dict[str, str]) -> List[Tuple[str, str, str]]:
     """The Doc's predicted relations and attributes as WebNLG triples, each once."""
     links = {(r["start"], r["end"]): r["iri"] for r in doc._.get(LINKS) if not r.get("nil")}
     triples = {}
@@ -84,8 +123,44 @@ def doc_triples(doc) -> List[Tuple[str, str, str]]:
         tail = entity_name(doc, *r["tail"], links)
         triples[(head, r["label"], tail)] = None
     for a in doc._.get(ATTRIBUTES):
-        triples[(entity_name(doc, *a["entity"], links), a["attribute"], literal_text(doc, a))] = None
+        triples[(entity_name(doc, *a["entity"], links), a["attribute"], literal_text(doc, a, styles))] = None
     return list(triples)
+
+
+def challenge_subsets(root: Path) -> List[str]:
+    """The challenge's subset (a ``SUBSETS`` key) of every test text, in test order.
+
+    Each system's ``primary_<subset>.xml`` holds its ``primary.xml`` entries of that subset
+    in order; the subsets are read off the first system and checked against every other.
+    """
+    labels = None
+    for folder in SYSTEMS.values():
+        primary = read_triple_sets(root / folder / "primary.xml")
+        if labels is None:
+            labels = [None] * len(primary)
+            for name, file in SUBSETS.items():
+                j = 0
+                for triples in read_triple_sets(root / folder / f"primary_{file}.xml"):
+                    while j < len(primary) and (primary[j] != triples or labels[j] is not None):
+                        j += 1
+                    if j == len(primary):
+                        raise ValueError(f"{folder}/primary_{file}.xml is not a part of {folder}/primary.xml in order")
+                    labels[j], j = name, j + 1
+        for name, file in SUBSETS.items():
+            if [t for t, label in zip(primary, labels) if label == name] != read_triple_sets(root / folder / f"primary_{file}.xml"):
+                raise ValueError(f"{folder}/primary_{file}.xml disagrees with the subsets of {next(iter(SYSTEMS.values()))}")
+    return labels
+
+
+def subset_scores(candidates: List, references: List, subsets: List[str], prefix: str = "") -> dict:
+    """Exact-match P/R/F1 (all schemes overall) and exact F1 per challenge subset."""
+    metrics = {f"{prefix}{k}": v for k, v in score(candidates, references).items()}
+    for name in SUBSETS:
+        keep = [i for i, label in enumerate(subsets) if label == name]
+        part = score([candidates[i] for i in keep], [references[i] for i in keep])
+        metrics[f"{prefix}triples_f1_exact_{name}"] = part["triples_f1_exact"]
+    metrics[f"{prefix}texts_without_triples"] = sum(not c for c in candidates)
+    return metrics
 
 
 def main() -> None:
@@ -107,9 +182,15 @@ def main() -> None:
     gold, _ = webnlg.read("test", data_dir())
     texts = [doc.text for doc in gold]
     predicted = list(nlp.pipe(texts))
-    candidates = [doc_triples(doc) for doc in predicted]
+    train, _ = webnlg.read("train", data_dir())
+    styles = literal_styles([tuple(t) for doc in train for t in doc._.get(GOLD_TRIPLES)])
+    candidates = [doc_triples(doc, styles) for doc in predicted]
     references = [[tuple(t) for t in doc._.get(GOLD_TRIPLES)] for doc in gold]
-    metrics = score(candidates, references)
+    submissions = data_dir() / SUBMISSIONS
+    subsets = challenge_subsets(submissions)
+    metrics = subset_scores(candidates, references, subsets)
+    for prefix, folder in SYSTEMS.items():  # the challenge's systems, same scorer, same run
+        metrics.update(subset_scores(read_triple_sets(submissions / folder / "primary.xml"), references, subsets, f"{prefix}_"))
 
     with tempfile.TemporaryDirectory() as tmp:
         inputs = Path(tmp) / "test.jsonl"

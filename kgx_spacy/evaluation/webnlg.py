@@ -59,9 +59,13 @@ text with neither candidates nor references is skipped.
 
 import re
 import string
+import xml.etree.ElementTree as ET
 from functools import lru_cache
+from pathlib import Path
 from statistics import mean
 from typing import Dict, List, Optional, Sequence, Tuple
+
+from ..errors import KgxInputError
 
 Triple = Tuple[str, str, str]  # as WebNLG writes it: ("Aarhus_Airport", "cityServed", '"Aarhus"')
 Span = Tuple[str, int, int]  # (slot label, first index, last index)
@@ -134,6 +138,34 @@ def score(
     result["candidate_triples"] = sum(len(c) for c in candidates)
     result["reference_triples"] = sum(len(r) for r in references)
     return result
+
+
+_BARE_AMPERSAND = re.compile(r"&(?!(?:[A-Za-z]+|#\d+|#x[0-9A-Fa-f]+);)")
+
+
+def read_triple_sets(path: Path) -> List[List[Triple]]:
+    """A system's output in the challenge's format, one triple list per ``<entry>`` in order:
+    ``<benchmark><entries><entry><generatedtripleset><gtriple>S | p | O</gtriple>…``.
+
+    A bare ``&`` (two of the published submissions hold one, e.g. ``College_of_William_&_Mary``)
+    is read as the character. RAISES KgxInputError: the file is not such XML, or a
+    ``<gtriple>`` is not three elements.
+    """
+    text = _BARE_AMPERSAND.sub("&amp;", Path(path).read_text(encoding="utf-8"))
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as err:
+        raise KgxInputError(path, f"not valid XML ({err})", line=err.position[0]) from None
+    sets = []
+    for number, entry in enumerate(root.iter("entry"), start=1):
+        triples = []
+        for element in entry.iter("gtriple"):
+            parts = [part.strip() for part in (element.text or "").split(" | ")]
+            if len(parts) != 3:
+                raise KgxInputError(path, f"<gtriple> {element.text!r} is not 'S | p | O'", where=f"entry {number}")
+            triples.append(tuple(parts))
+        sets.append(triples)
+    return sets
 
 
 def _normalise(triple: Triple) -> Tuple[str, str, str]:

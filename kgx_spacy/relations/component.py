@@ -37,6 +37,8 @@ Pair = Tuple[Span, Span]
         "model": DEFAULT_REL_MODEL,
         "candidates": {"@misc": "kgx.entity_pair_candidates.v1", "max_distance": 100, "max_pairs": 1000},
         "threshold": 0.5,
+        "max_labels_per_pair": 0,
+        "attach_threshold": None,
         "constrain_types": False,
         "train_on_predicted_entities": False,
         "learn_rate_scale": 10.0,
@@ -50,6 +52,8 @@ def make_relation_classifier(
     model: Model,
     candidates: PairGenerator,
     threshold: float,
+    max_labels_per_pair: int,
+    attach_threshold: Optional[float],
     constrain_types: bool,
     train_on_predicted_entities: bool,
     learn_rate_scale: float,
@@ -57,6 +61,12 @@ def make_relation_classifier(
 ) -> "RelationClassifier":
     """threshold: default decision threshold on the calibrated probability, per label
         overridable by ``kgx calibrate`` (stored in the component's cfg).
+    max_labels_per_pair: at most this many labels per (head, tail) pair, the most probable
+        of those over their thresholds (0: no cap).
+    attach_threshold: an entity that joins no predicted relation takes its single most
+        probable one (over all its pairs and labels) when that probability reaches this,
+        even under the label's threshold (null: off). For texts where every entity is
+        part of some fact, as in WebNLG.
     constrain_types: predict a label only between entity types it joined in the training
         data (head type, tail type): an empirical domain and range.
     train_on_predicted_entities: also train on pairs of the entities an earlier, annotating
@@ -70,6 +80,8 @@ def make_relation_classifier(
         name,
         candidates=candidates,
         threshold=threshold,
+        max_labels_per_pair=max_labels_per_pair,
+        attach_threshold=attach_threshold,
         constrain_types=constrain_types,
         train_on_predicted_entities=train_on_predicted_entities,
         learn_rate_scale=learn_rate_scale,
@@ -80,8 +92,8 @@ def make_relation_classifier(
 class RelationClassifier(EntityPairPipe):
     """Scores every candidate (head, tail) entity pair for every relation label.
 
-    Writes ``doc._.kgx_relations``: one record per pair and label whose calibrated
-    probability reaches the label's threshold.
+    Writes ``doc._.kgx_relations``: one record per pair and label that ``decide`` keeps
+    (by default: whose calibrated probability reaches the label's threshold).
     """
 
     def __init__(
@@ -92,6 +104,8 @@ class RelationClassifier(EntityPairPipe):
         *,
         candidates: PairGenerator,
         threshold: float,
+        max_labels_per_pair: int,
+        attach_threshold: Optional[float],
         constrain_types: bool,
         train_on_predicted_entities: bool,
         learn_rate_scale: float,
@@ -101,6 +115,7 @@ class RelationClassifier(EntityPairPipe):
         # signatures: label → the [head type, tail type] pairs it joined in the training data
         cfg = {
             "entity_labels": [], "threshold": threshold, "thresholds": {}, "calibration": {},
+            "max_labels_per_pair": max_labels_per_pair, "attach_threshold": attach_threshold,
             "learn_rate_scale": learn_rate_scale, "constrain_types": constrain_types, "signatures": {},
         }
         super().__init__(vocab, model, name, scorer, cfg)
@@ -147,20 +162,43 @@ class RelationClassifier(EntityPairPipe):
         return numpy.split(logits, numpy.cumsum([len(p) for p in pairs])[:-1])
 
     def set_annotations(self, docs: Iterable[Doc], predictions) -> None:
-        thresholds = self._thresholds()
         for doc, (pairs, probs) in zip(docs, predictions):
             records = []
-            for (head, tail), row in zip(pairs, probs):
-                for k in numpy.flatnonzero(row >= thresholds):
-                    records.append(
-                        {
-                            "head": [head.start, head.end],
-                            "tail": [tail.start, tail.end],
-                            "label": self.labels[k],
-                            "score": float(row[k]),
-                        }
-                    )
+            for i, k in self.decide(pairs, probs):
+                head, tail = pairs[i]
+                records.append(
+                    {
+                        "head": [head.start, head.end],
+                        "tail": [tail.start, tail.end],
+                        "label": self.labels[k],
+                        "score": float(probs[i, k]),
+                    }
+                )
             doc._.set(RELATIONS, records)
+
+    def decide(self, pairs: List[Pair], probs: numpy.ndarray) -> List[Tuple[int, int]]:
+        """The (pair row, label column) decisions of one Doc, in row order: labels over
+        their thresholds, at most ``max_labels_per_pair`` per pair, then one relation for
+        each entity left without any when it reaches ``attach_threshold``."""
+        over = probs >= self._thresholds()
+        cap = self.cfg.get("max_labels_per_pair", 0)
+        if cap and len(probs):
+            ranks = numpy.argsort(numpy.argsort(-probs, axis=1), axis=1)
+            over &= ranks < cap
+        chosen = set(zip(*numpy.nonzero(over)))
+        attach = self.cfg.get("attach_threshold")
+        if attach is not None and len(probs):
+            spans = [((h.start, h.end), (t.start, t.end)) for h, t in pairs]
+            joined = {span for i, _ in chosen for span in spans[i]}
+            best = probs.argmax(axis=1)
+            # each row's best label, most probable first: an orphan takes the first row it is in
+            for i in sorted(range(len(pairs)), key=lambda i: -probs[i, best[i]]):
+                if probs[i, best[i]] < attach:
+                    break
+                if any(span not in joined for span in spans[i]):
+                    chosen.add((i, int(best[i])))
+                    joined.update(spans[i])
+        return sorted((int(i), int(k)) for i, k in chosen)
 
     def _thresholds(self) -> numpy.ndarray:
         return numpy.array(

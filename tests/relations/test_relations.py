@@ -132,6 +132,35 @@ def test_type_constraints_rule_out_exactly_the_unseen_signatures(trained, tmp_pa
     assert loaded.label_data["signatures"] == signatures
 
 
+def test_decision_cap_and_attachment(trained):
+    """Labels over threshold, at most max_labels_per_pair per pair; an entity without any
+    relation takes its most probable one when it reaches attach_threshold."""
+    pipe = trained.get_pipe("kgx_relation_classifier")
+    doc = trained.make_doc("john smith works for acme corp in paris .")
+    a, b, c = Span(doc, 0, 2, "PER"), Span(doc, 4, 6, "ORG"), Span(doc, 7, 8, "LOC")
+    pairs = [(a, b), (b, a), (b, c), (a, c)]
+    probs = numpy.zeros((4, len(pipe.labels)), dtype="float32")
+    work_for, based_in, live_in = (pipe.labels.index(x) for x in ("work_for", "based_in", "live_in"))
+    probs[0, [work_for, based_in]] = 0.9, 0.7  # two labels over 0.5 for (a, b)
+    probs[2, based_in] = 0.4  # c's best, under the threshold
+    probs[3, live_in] = 0.3
+    assert pipe.decide(pairs, probs) == [(0, based_in), (0, work_for)]
+    cfg = dict(pipe.cfg)
+    try:
+        pipe.cfg["max_labels_per_pair"] = 1
+        assert pipe.decide(pairs, probs) == [(0, work_for)]
+        pipe.cfg["attach_threshold"] = 0.35
+        assert pipe.decide(pairs, probs) == [(0, work_for), (2, based_in)]
+        pipe.cfg["attach_threshold"] = 0.45  # c's best is under it: c stays alone
+        assert pipe.decide(pairs, probs) == [(0, work_for)]
+        pipe.cfg["max_labels_per_pair"], pipe.cfg["attach_threshold"] = 0, 0.2
+        probs[0] = 0.0  # nobody over threshold: each entity takes its best, once
+        assert pipe.decide(pairs, probs) == [(2, based_in), (3, live_in)]
+    finally:
+        pipe.cfg.clear()
+        pipe.cfg.update(cfg)
+
+
 def test_no_entities_no_relations(trained):
     for text in ["", "the is a .", "nothing here at all"]:
         doc = trained(text)
