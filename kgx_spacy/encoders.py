@@ -16,8 +16,7 @@ import torch
 from spacy.tokens import Doc
 from spacy.util import registry
 from spacy_transformers.data_classes import FullTransformerBatch
-from spacy_transformers.layers.transformer_model import TransformerModel
-from spacy_transformers.layers.transformer_model import init as transformer_init
+from spacy_transformers.layers.transformer_model import TransformerModel, init as transformer_init
 from thinc.api import Model, xp2torch
 
 MINILM_NAMES = {"sentence-transformers/all-MiniLM-L6-v2", "all-MiniLM-L6-v2"}

@@ -1,12 +1,81 @@
-"""What every trainable kgx component shares: its labels and the update loop."""
+"""What every trainable kgx component shares: its labels, the one pass over the training
+corpus that finds them, and the update loop."""
 
-from typing import Callable, Dict, Iterable, List, Optional
+import weakref
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from spacy.pipeline import TrainablePipe
 from spacy.training import Example, validate_examples
 from thinc.api import Config, Model, set_dropout_rate
 
-from .extensions import install_extensions
+from .extensions import ATTRIBUTES, RELATIONS, install_extensions
+
+
+@dataclass
+class CorpusLabels:
+    """What the kgx components read off the gold training data before training.
+
+    entity_labels: the labels of ``doc.ents``.
+    record_labels: per Doc extension (``kgx_relations``, ``kgx_attributes``), the labels of
+        its gold records.
+    signatures: relation label → the (head type, tail type) pairs it joins (a type is None
+        when the span is not among ``doc.ents``).
+    links: (entity label, IRI) → the number of gold entities of that label linked to it.
+    """
+
+    entity_labels: Set[str] = field(default_factory=set)
+    record_labels: Dict[str, Set[str]] = field(default_factory=lambda: {RELATIONS: set(), ATTRIBUTES: set()})
+    signatures: Dict[str, Set[Tuple[Optional[str], Optional[str]]]] = field(default_factory=dict)
+    links: Counter = field(default_factory=Counter)
+
+    def add(self, doc) -> None:
+        types = {(e.start, e.end): e.label_ for e in doc.ents}
+        for ent in doc.ents:
+            self.entity_labels.add(ent.label_)
+            if ent.kb_id_:
+                self.links[(ent.label_, ent.kb_id_)] += 1
+        for record in doc._.get(RELATIONS):
+            self.record_labels[RELATIONS].add(record["label"])
+            signature = (types.get(tuple(record["head"])), types.get(tuple(record["tail"])))
+            self.signatures.setdefault(record["label"], set()).add(signature)
+        self.record_labels[ATTRIBUTES].update(record["attribute"] for record in doc._.get(ATTRIBUTES))
+
+
+def check_get_examples(get_examples: Callable[[], Iterable[Example]], method: str) -> None:
+    """spaCy's ``validate_get_examples`` on the first example: spaCy's reads the whole
+    corpus to check every example's type, a pass per component (``corpus_labels`` checks
+    the rest in its one pass)."""
+    if not callable(get_examples):
+        raise TypeError(f"{method}: get_examples must be a function returning Examples, not {type(get_examples).__name__}")
+    first = next(iter(get_examples()), None)
+    if not isinstance(first, Example):
+        found = "nothing" if first is None else type(first).__name__
+        raise TypeError(f"{method}: get_examples() must yield spaCy Examples; its first item is {found}")
+
+
+_LAST_READ: list = [None, None]  # weak reference to the last get_examples, its CorpusLabels
+
+
+def corpus_labels(get_examples: Callable[[], Iterable[Example]]) -> CorpusLabels:
+    """The ``CorpusLabels`` of the references ``get_examples()`` yields, in one pass.
+
+    Each ``get_examples()`` reads and aligns the whole corpus (WebNLG train: most of a
+    minute); ``nlp.initialize`` hands the same ``get_examples`` to every component, so the
+    components of one pipeline share one pass: the last one read is kept while that
+    ``get_examples`` lives.
+    """
+    ref, labels = _LAST_READ
+    if ref is not None and ref() is get_examples:
+        return labels
+    labels = CorpusLabels()
+    for eg in get_examples():
+        if not isinstance(eg, Example):
+            raise TypeError(f"get_examples() must yield spaCy Examples, not {type(eg).__name__}")
+        labels.add(eg.reference)
+    _LAST_READ[:] = [weakref.ref(get_examples), labels]
+    return labels
 
 
 class KgxPipe(TrainablePipe):
@@ -96,21 +165,13 @@ class EntityPairPipe(KgxPipe):
         return {"labels": list(self.labels), "entity_labels": list(self.cfg["entity_labels"])}
 
     def _init_labels(
-        self, get_examples: Callable[[], Iterable[Example]], labels: Optional[dict], records: str, key: str,
-        observe: Optional[Callable[[Example], None]] = None,
+        self, get_examples: Callable[[], Iterable[Example]], labels: Optional[dict], records: str
     ) -> None:
         """Labels from ``labels`` (as ``label_data`` gives them), else from the gold
-        ``doc._.<records>`` (their ``key`` field) and the gold entities of the examples.
-        observe: called with each example of that same pass (what else a pipe learns from
-        the corpus before training)."""
-        if labels is None:  # one pass: each get_examples() reads and aligns the whole corpus
-            found, entity_labels = set(), set()
-            for eg in get_examples():
-                found.update(r[key] for r in eg.reference._.get(records))
-                entity_labels.update(e.label_ for e in eg.reference.ents)
-                if observe is not None:
-                    observe(eg)
-            labels = {"labels": sorted(found), "entity_labels": sorted(entity_labels)}
+        ``doc._.<records>`` and the gold entities of the examples (``corpus_labels``)."""
+        if labels is None:
+            found = corpus_labels(get_examples)
+            labels = {"labels": sorted(found.record_labels[records]), "entity_labels": sorted(found.entity_labels)}
         for label in labels["labels"]:
             self.add_label(label)
         self.cfg["entity_labels"] = list(labels["entity_labels"])

@@ -6,7 +6,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 import numpy
 from spacy.language import Language
 from spacy.tokens import Doc, Span, SpanGroup
-from spacy.training import Example, validate_get_examples
+from spacy.training import Example
 from spacy.util import registry
 from thinc.api import Model
 
@@ -16,7 +16,7 @@ from ..literals import KINDS, normalize_value
 from ..ml.losses import multilabel_loss, sigmoid
 from ..ml.pairs import pair_arrays, set_n_types, type_ids
 from ..ml.tagging import ScoredSpan, bio_tags, decode, tagging_loss
-from ..pipe import EntityPairPipe, default_model
+from ..pipe import EntityPairPipe, check_get_examples, default_model
 
 DEFAULT_ATTRIBUTE_MODEL = default_model(
     """
@@ -241,8 +241,8 @@ class AttributeTagger(EntityPairPipe):
         nlp: Optional[Language] = None,
         labels: Optional[dict] = None,
     ) -> None:
-        validate_get_examples(get_examples, "AttributeTagger.initialize")
-        self._init_labels(get_examples, labels, ATTRIBUTES, "attribute")
+        check_get_examples(get_examples, "AttributeTagger.initialize")
+        self._init_labels(get_examples, labels, ATTRIBUTES)
         set_n_types(self.model.get_ref("features"), max(len(self.labels), len(self.cfg["entity_labels"])))
         self.model.get_ref("value_output").set_dim("nO", len(bio_tags(self.labels)))
         self.model.get_ref("pair_output").set_dim("nO", len(self.labels))

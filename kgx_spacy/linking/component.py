@@ -9,7 +9,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 import numpy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
-from spacy.training import Example, validate_get_examples
+from spacy.training import Example
 from spacy.util import registry
 from thinc.api import Model
 
@@ -19,7 +19,7 @@ from ..extensions import LINKS
 from ..iris import DEFAULT_BASE_IRI
 from ..kb import KB, Candidate
 from ..kge import KGEModel
-from ..pipe import KgxPipe, default_model
+from ..pipe import KgxPipe, check_get_examples, corpus_labels, default_model
 from .graph import LinkingGraph
 from .model import HAS_KGE_VECTOR, N_FEATURES, SCALAR_PARAMS, CandidateBatch
 
@@ -279,7 +279,7 @@ class EntityLinker(KgxPipe):
     ) -> None:
         """kb: a KB folder (``kgx kb build``); kge: a KGE model folder trained on the same
         graph (``kgx kge train``), needed when ``use_kge``."""
-        validate_get_examples(get_examples, "EntityLinker.initialize")
+        check_get_examples(get_examples, "EntityLinker.initialize")
         if kb is None:
             raise ValueError(f"{self.name}: initialize needs a KB: set [initialize.components.{self.name}] kb = <folder>")
         if self.cfg["use_kge"] and kge is None:
@@ -302,13 +302,12 @@ class EntityLinker(KgxPipe):
         """P(rdf:type | NER label) over the gold links to KB entities, add-one smoothed."""
         counts: Dict[str, Dict[str, float]] = {}
         kb = self.graph.kb
-        for eg in get_examples():
-            for span, iri in gold_links(eg):
-                entity = kb.entity_id(iri)
-                if entity is not None:
-                    label_counts = counts.setdefault(span.label_, {})
-                    for t in kb.types_of(entity):
-                        label_counts[t] = label_counts.get(t, 0.0) + 1.0
+        for (label, iri), n in sorted(corpus_labels(get_examples).links.items()):
+            entity = kb.entity_id(iri)
+            if entity is not None:
+                label_counts = counts.setdefault(label, {})
+                for t in kb.types_of(entity):
+                    label_counts[t] = label_counts.get(t, 0.0) + n
         agreement = {}
         for label, type_counts in counts.items():
             total = sum(type_counts.values()) + len(type_counts) + 1

@@ -6,14 +6,14 @@ from typing import Any, Callable, Dict, Iterable, List, Optional
 from spacy.language import Language
 from spacy.scorer import get_ner_prf
 from spacy.tokens import Doc, Span, SpanGroup
-from spacy.training import Example, validate_get_examples
+from spacy.training import Example
 from spacy.util import registry
 from thinc.api import Model
 from thinc.types import Floats2d
 
 from ..extensions import ENTITIES_SPANS_KEY
 from ..ml.tagging import ScoredSpan, biluo_to_bio, bio_tags, decode, tagging_loss
-from ..pipe import KgxPipe, default_model
+from ..pipe import KgxPipe, check_get_examples, corpus_labels, default_model
 
 DEFAULT_NER_MODEL = default_model(
     """
@@ -120,9 +120,9 @@ class EntityTagger(KgxPipe):
         nlp: Optional[Language] = None,
         labels: Optional[List[str]] = None,
     ) -> None:
-        validate_get_examples(get_examples, "EntityTagger.initialize")
+        check_get_examples(get_examples, "EntityTagger.initialize")
         if labels is None:
-            labels = sorted({ent.label_ for eg in get_examples() for ent in eg.reference.ents})
+            labels = sorted(corpus_labels(get_examples).entity_labels)
         for label in labels:
             self.add_label(label)
         if not self.labels:

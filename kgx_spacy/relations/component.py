@@ -6,7 +6,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 import numpy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
-from spacy.training import Example, validate_get_examples
+from spacy.training import Example
 from spacy.util import registry
 from thinc.api import Model
 from thinc.types import Floats2d
@@ -15,7 +15,7 @@ from ..evaluation.prf import annotated, prf
 from ..extensions import RELATIONS
 from ..ml.losses import multilabel_loss, sigmoid
 from ..ml.pairs import pair_arrays, set_n_types, type_ids
-from ..pipe import EntityPairPipe, default_model
+from ..pipe import EntityPairPipe, check_get_examples, corpus_labels, default_model
 from .candidates import PairGenerator
 
 DEFAULT_REL_MODEL = default_model(
@@ -269,17 +269,12 @@ class RelationClassifier(EntityPairPipe):
         nlp: Optional[Language] = None,
         labels: Optional[dict] = None,
     ) -> None:
-        validate_get_examples(get_examples, "RelationClassifier.initialize")
-        signatures: Dict[str, set] = {}
-
-        def observe(eg: Example) -> None:
-            for _, _, head_type, _, _, tail_type, label in relation_tuples(eg.reference):
-                signatures.setdefault(label, set()).add((head_type, tail_type))
-
-        self._init_labels(get_examples, labels, RELATIONS, "label", observe=observe)
+        check_get_examples(get_examples, "RelationClassifier.initialize")
+        self._init_labels(get_examples, labels, RELATIONS)
         if labels is not None:
             self.cfg["signatures"] = dict(labels.get("signatures", {}))
         else:
+            signatures = corpus_labels(get_examples).signatures
             self.cfg["signatures"] = {label: sorted(map(list, types)) for label, types in sorted(signatures.items())}
         set_n_types(self.model.get_ref("features"), len(self.cfg["entity_labels"]))
         self.model.get_ref("output_layer").set_dim("nO", len(self.labels))
