@@ -4,8 +4,8 @@ the default pipeline that loses it.
 For each reference triple of a WebNLG dev text (``corpus/webnlg-distant/dev.spacy``, whose
 gold annotation is the distant aligner's), the first cause that applies:
 
-- ``found``: the pipeline's WebNLG triple (``webnlg_text2rdf.doc_triples``) matches it
-  exactly (after the scorer's normalisation);
+- ``found``: one of the pipeline's WebNLG triples (``webnlg_text2rdf.doc_triples``) is an
+  exact match for it by the WebNLG+ 2020 scorer (exact F1 1 as a one-triple text);
 - ``not_aligned``: the aligner found no span for the fact in the text, so no gold record
   exists and the pipeline was never taught it;
 - ``entity_missed`` / ``entity_boundary``: a gold entity span of the fact is not among the
@@ -38,13 +38,18 @@ from webnlg_text2rdf import doc_triples, literal_styles
 
 from kgx_spacy.corpora import data_dir, webnlg
 from kgx_spacy.corpora.webnlg_links import entity_iri, is_literal
-from kgx_spacy.evaluation.webnlg import _normalise
+from kgx_spacy.evaluation.webnlg import score
 from kgx_spacy.extensions import ATTRIBUTES, GOLD_TRIPLES, LINKS, RELATIONS
 
 CAUSES = (
     "found", "not_aligned", "entity_missed", "entity_boundary", "value_missed", "value_boundary",
     "pair_not_scored", "below_threshold", "wrong_predicate", "value_elsewhere", "written_differently",
 )
+
+
+def exact(candidate: tuple, reference: tuple) -> bool:
+    """Whether the scorer counts ``candidate`` an exact match of ``reference``."""
+    return score([[candidate]], [[reference]])["triples_f1_exact"] == 1.0
 
 
 def span_cause(span: tuple, predicted: set, missed: str, boundary: str):
@@ -130,14 +135,14 @@ def main() -> None:
     causes = {"relation": Counter(), "attribute": Counter()}
     metrics = Counter()
     for gold, pred in zip(gold_docs, nlp.pipe(doc.text for doc in gold_docs)):
-        predicted = {_normalise(t) for t in doc_triples(pred, styles)}
+        predicted = doc_triples(pred, styles)
         metrics["predicted_triples"] += len(predicted)
         metrics["texts_without_triples"] += not predicted
         references = [tuple(t) for t in gold._.get(GOLD_TRIPLES)]
-        metrics["exact_predicted_triples"] += len(predicted & {_normalise(t) for t in references})
+        metrics["exact_predicted_triples"] += sum(any(exact(c, r) for r in references) for c in predicted)
         for triple in references:
             kind = "attribute" if is_literal(triple[2]) else "relation"
-            if _normalise(triple) in predicted:
+            if any(exact(c, triple) for c in predicted):
                 causes[kind]["found"] += 1
                 continue
             found_kind, record = gold_record(gold, triple)
