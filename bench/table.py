@@ -50,9 +50,13 @@ FIGURES = {
     "hits_at_10", "triples_f1_exact", "triples_f1_partial", "triples_f1_strict",
     "words_per_second", "encoder_words_per_second", "triples_per_second", "seconds_per_epoch",
     "seconds_per_full_epoch", "train_seconds", "train_steps", "train_epochs", "train_words_per_second",
-    "encoder_train_words_per_second",
+    "encoder_train_words_per_second", "triples_f1_exact_seen", "triples_f1_exact_unseen_categories",
+    "triples_f1_exact_unseen_entities", "texts_without_triples", "candidate_triples",
 }
-PREFIXES = ("", "spacy_ner_", "pykeen_", "text_only_", "rdflib_", "server_", "server_gsp_", "stepwise_", "trf_", "cnn_")
+PREFIXES = (
+    "", "spacy_ner_", "pykeen_", "text_only_", "rdflib_", "server_", "server_gsp_", "stepwise_", "trf_", "cnn_",
+    "amazon_", "bt5_", "cyclegt_", "baseline_",
+)
 
 
 # Extra figures some benchmarks show (by metric name prefix).
@@ -60,10 +64,15 @@ EXTRA = {
     "kb-scale": ("build_seconds_", "peak_mb_", "lookups_per_second_", "fuzzy_"),
     "webnlg-alignment": ("coverage",),
     "webnlg-distant": ("fact_coverage", "entity_coverage", "literal_coverage", "sample_precision"),
+    "webnlg-decision": ("best_",),
 }
+# Benchmarks whose figures only their own README table shows.
+OWN_TABLE = {"webnlg-losses"}
 
 
 def shown(benchmark: str, metric: str) -> bool:
+    if benchmark in OWN_TABLE:
+        return False
     if metric.startswith(EXTRA.get(benchmark, ())):
         return True
     return any(metric.startswith(p) and metric[len(p) :] in FIGURES for p in PREFIXES)
@@ -100,6 +109,20 @@ def render_curves(result: dict, metric: str, steps) -> str:
     return "\n".join(rows)
 
 
+def render_losses(result: dict) -> str:
+    """The WebNLG dev loss analysis: per kind of triple, the share lost at each step."""
+    metrics = result["metrics"]
+    kinds = ("relation", "attribute")
+    # the causes, in the order bench/webnlg_losses.py writes them
+    causes = [m[len("relation_"):] for m in metrics if m.startswith("relation_") and m != "relation_reference_triples"]
+    rows = ["| cause | " + " | ".join(f"{k} triples ({metrics[f'{k}_reference_triples']:,})" for k in kinds) + " |",
+            "|---|" + "---|" * len(kinds)]
+    for cause in causes:
+        cells = [f"{metrics[f'{k}_{cause}'] / metrics[f'{k}_reference_triples']:.3f}" for k in kinds]
+        rows.append(f"| `{cause}` | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
 def between(text: str, begin: str, end: str, block: str) -> str:
     """``text`` with what lies between the markers replaced by ``block``."""
     start, stop = text.index(begin) + len(begin), text.index(end)
@@ -114,6 +137,10 @@ def main() -> int:
         if path.exists():
             block = render_curves(json.loads(path.read_text()), metric, steps)
             updated = between(updated, f"<!-- {marker}:begin -->", f"<!-- {marker}:end -->", block)
+    losses = RESULTS / "webnlg-losses.json"
+    if losses.exists():
+        block = render_losses(json.loads(losses.read_text()))
+        updated = between(updated, "<!-- webnlg-losses-table:begin -->", "<!-- webnlg-losses-table:end -->", block)
     if "--check" in sys.argv:
         return int(updated != text)
     README.write_text(updated)
