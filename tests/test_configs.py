@@ -84,3 +84,28 @@ def test_config_loads_and_initialises(path, tiny_bert, request):
     assert doc.text == text
     if nlp.lang == "en":
         assert len(doc) == 6
+
+
+def test_default_pipeline_states_what_it_was_taught(tiny_bert, kb_and_kge):
+    """Trained on a labelled text, the default pipeline's RDF for that text states the
+    relation and the typed attribute it was taught, between the linked entities."""
+    from rdflib import Literal, URIRef
+
+    config = load_config(CONFIGS[0].with_name("default_en.cfg"))
+    config["paths"]["encoder"] = tiny_bert
+    config["paths"].update(kb_and_kge)
+    nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
+    examples = tiny_examples(nlp)
+    optimizer = nlp.initialize(get_examples=lambda: examples)
+    optimizer.learn_rate = 1e-3
+    for _ in range(60):
+        nlp.update(examples, sgd=optimizer)
+    doc = nlp(examples[0].reference.text)
+    relations = {(tuple(r["head"]), tuple(r["tail"]), r["label"]) for r in doc._.kgx_relations}
+    assert ((0, 2), (8, 10), "Work_For") in relations
+    attributes = {(tuple(a["entity"]), tuple(a["value"]), a["attribute"]) for a in doc._.kgx_attributes}
+    assert ((0, 2), (4, 5), "DATE_OF_BIRTH") in attributes
+    vocabulary = nlp.get_pipe("kgx_rdf").mapping.vocabulary
+    stated = {(s, p, o) for s, p, o, _ in doc._.rdf.quads((None, None, None, None))}  # the document's graph
+    assert (URIRef(EX + "JohnSmith"), URIRef(vocabulary + "Work_For"), URIRef(EX + "Acme")) in stated
+    assert (URIRef(EX + "JohnSmith"), URIRef(vocabulary + "DATE_OF_BIRTH"), Literal(1943)) in stated
