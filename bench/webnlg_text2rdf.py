@@ -41,10 +41,12 @@ from kgx_spacy.evaluation.webnlg import read_triple_sets, score
 from kgx_spacy.extensions import ATTRIBUTES, GOLD_TRIPLES, LINKS, RELATIONS
 from kgx_spacy.extract import extract
 from kgx_spacy.rdf.targets import Target
+from kgx_spacy.training import read_training_log
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 XSD_DATE = XSD + "date"
 NUMERIC = {XSD + "integer", XSD + "decimal", XSD + "double", "https://w3id.org/cdt/ucum"}
+CURVE = ("ents_f", "rel_micro_f", "attr_f", "el_accuracy")  # the dev scores recorded by step
 SUBMISSIONS = "webnlg_2020_submissions"
 # metric prefix: the system's folder under SUBMISSIONS
 SYSTEMS = {"amazon": "Amazon_AI_Shanghai", "bt5": "bt5", "cyclegt": "CycleGT", "baseline": "Baseline"}
@@ -64,7 +66,7 @@ def build_pipeline(max_steps: int, gpu_id: int) -> Tuple[Path, dict]:
         run([*project, step, str(REPO), *variables])
     start = time.perf_counter()
     run([*project, "train", str(REPO), *variables, "--force"])
-    spent = budget(REPO / "training" / "default" / "train-log.jsonl", time.perf_counter() - start, ("ents_f", "rel_micro_f", "attr_f", "el_accuracy"))
+    spent = budget(REPO / "training" / "default" / "train-log.jsonl", time.perf_counter() - start, CURVE)
     return REPO / "training" / "default" / "model-best", spent
 
 
@@ -173,6 +175,10 @@ def main() -> None:
     started = time.time()
     if args.model:
         model, spent = args.model, {}
+        log = args.model.parent / "train-log.jsonl"  # a project build's log: its steps and dev curve
+        if log.exists():
+            spent = budget(log, read_training_log(log)[-1]["seconds"], CURVE)
+            spent["train_seconds_excludes_initialisation"] = True
     else:
         model, spent = build_pipeline(args.max_steps, args.gpu_id)
     curve = spent.pop("dev_curve", None)

@@ -13,12 +13,18 @@ DATA=${KGX_DATA:-../shared/data}
 OUT=${KGX_OUTPUT:-output}
 .venv/bin/python -m spacy project run main . --vars.kgx_data "$DATA" --vars.output "$OUT"
 echo
-echo "Facts extracted from samples/, with provenance (SPARQL over $OUT/kgx-store):"
+echo "Facts extracted from samples/, with their confidence (SPARQL over $OUT/kgx-store; labels for entities):"
 .venv/bin/kgx query --store "$OUT/kgx-store" '
-  SELECT ?subject ?predicate ?object ?confidence ?document WHERE {
-    ?statement a rdf:Statement ; rdf:subject ?subject ; rdf:predicate ?predicate ;
-      rdf:object ?object ; kgx:confidence ?confidence ; prov:wasDerivedFrom ?doc .
-    ?doc dcterms:identifier ?document .
-    FILTER (?predicate NOT IN (rdf:type, rdfs:label, kgx:nil))
-  } ORDER BY ?document ?subject ?predicate'
+  SELECT DISTINCT ?text ?subject ?predicate ?object ?conf WHERE {
+    ?statement a rdf:Statement ; rdf:subject ?s ; rdf:predicate ?p ;
+      rdf:object ?o ; kgx:confidence ?c ; prov:wasDerivedFrom ?doc .
+    ?doc dcterms:identifier ?id .
+    FILTER (?p NOT IN (rdf:type, rdfs:label, kgx:nil))
+    OPTIONAL { ?s rdfs:label ?sl } OPTIONAL { ?o rdfs:label ?ol }
+    BIND (REPLACE(?id, "[.][^.]*$", "") AS ?text)
+    BIND (COALESCE(?sl, ?s) AS ?subject) BIND (COALESCE(?ol, ?o) AS ?object)
+    BIND (REPLACE(STR(?p), "^.*[/#]", "") AS ?predicate)
+    BIND (ROUND(?c * 100) AS ?r)
+    BIND (CONCAT(STR(FLOOR(?r / 100)), ".", SUBSTR(STR(100 + ?r - 100 * FLOOR(?r / 100)), 2)) AS ?conf)
+  } ORDER BY ?text ?subject ?predicate'
 echo "Pipeline: training/default/model-best   RDF store: $OUT/kgx-store   Files: $OUT/samples.trig, $OUT/samples.ttl"
