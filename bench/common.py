@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import spacy
 from spacy.tokens import DocBin
@@ -88,6 +88,32 @@ def train(
         spent["resumed_at_step"] = records[-1]["step"]
     saved.write_text(json.dumps({"command": command, **spent}, indent=2) + "\n")
     return spent
+
+
+def joint_ablation(
+    benchmark: str, script: str, variants: Dict[str, Tuple[str, int, Sequence[str]]], work: str, gpu_id: int
+) -> None:
+    """A CoNLL04 dev ablation of configs/joint_trf.cfg: each variant ``name: (label, steps,
+    overrides)`` trained with the same seed and batches (in WORK/<work>-<name>; a finished
+    run is reused, a killed one resumed), then its dev curve and its best evaluation (as
+    spaCy picks model-best: 0.7 ``rel_micro_f`` + 0.3 ``ents_f``) written to
+    bench/results/<benchmark>.json. The test split is not touched."""
+    started = time.time()
+    corpus = convert("conll04")
+    metrics, curves, labels = {}, {}, {}
+    for name, (label, steps, overrides) in variants.items():
+        spent = train(REPO / "configs" / "joint_trf.cfg", corpus, WORK / f"{work}-{name}", steps, gpu_id, *overrides)
+        curves[name], labels[name] = spent.pop("dev_curve"), label
+        best = max(curves[name], key=lambda p: 0.7 * p["rel_micro_f"] + 0.3 * p["ents_f"])
+        metrics.update({
+            f"{name}_best_dev_rel_micro_f": best["rel_micro_f"], f"{name}_best_dev_ents_f": best["ents_f"],
+            f"{name}_best_step": best["step"], f"{name}_train_seconds": spent["train_seconds"],
+        })
+        print(name, best, flush=True)
+    write_result(
+        benchmark, "conll04", "dev", metrics, time.time() - started, gpu_id, script,
+        dev_curves=curves, variant_labels=labels,
+    )
 
 
 def budget(log: Path, seconds: float, curve: Sequence[str]) -> Dict:

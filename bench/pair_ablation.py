@@ -14,9 +14,8 @@ script is run again (``common.train``).
 
 import argparse
 import os
-import time
 
-from common import REPO, WORK, convert, train, write_result
+from common import joint_ablation
 
 MODEL = "--components.kgx_relation_classifier.model"
 VARIANTS = {  # name: (label, pooling, geometry, other overrides)
@@ -37,24 +36,13 @@ def main() -> None:
     parser.add_argument("--gpu-id", type=int, default=-1)
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    started = time.time()
-    corpus = convert("conll04")
-    metrics, curves, labels = {}, {}, {}
+    chosen = {}
     for name in args.variants.split(","):
         label, pooling, geometry, others = VARIANTS[name]
-        spent = train(
-            REPO / "configs" / "joint_trf.cfg", corpus, WORK / f"conll04-pairs-{name}", args.max_steps, args.gpu_id,
-            f"{MODEL}.@architectures", "kgx.PairClassifier.v2", f"{MODEL}.pooling", pooling,
-            f"{MODEL}.geometry", str(geometry).lower(), *others,
-        )
-        curves[name], labels[name] = spent.pop("dev_curve"), label
-        metrics[f"{name}_best_dev_rel_micro_f"] = max(p["rel_micro_f"] for p in curves[name])
-        metrics[f"{name}_train_seconds"] = spent["train_seconds"]
-        print(name, metrics[f"{name}_best_dev_rel_micro_f"], flush=True)
-    write_result(
-        "relation-pair-ablation", "conll04", "dev", metrics, time.time() - started, args.gpu_id,
-        "bench/pair_ablation.py", dev_curves=curves, variant_labels=labels,
-    )
+        overrides = (f"{MODEL}.@architectures", "kgx.PairClassifier.v2", f"{MODEL}.pooling", pooling,
+                     f"{MODEL}.geometry", str(geometry).lower(), *others)
+        chosen[name] = (label, args.max_steps, overrides)
+    joint_ablation("relation-pair-ablation", "bench/pair_ablation.py", chosen, "conll04-pairs", args.gpu_id)
 
 
 if __name__ == "__main__":

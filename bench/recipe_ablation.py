@@ -14,9 +14,8 @@ run again (``common.train``), so variants can train on separate cores first.
 
 import argparse
 import os
-import time
 
-from common import REPO, WORK, convert, train, write_result
+from common import joint_ablation
 
 AVERAGES = ("--training.optimizer.use_averages", "true")
 VARIANTS = {  # name: (label, steps, overrides)
@@ -34,23 +33,8 @@ def main() -> None:
     parser.add_argument("--gpu-id", type=int, default=-1)
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    started = time.time()
-    corpus = convert("conll04")
-    metrics, curves, labels = {}, {}, {}
-    for name in args.variants.split(","):
-        label, steps, overrides = VARIANTS[name]
-        spent = train(REPO / "configs" / "joint_trf.cfg", corpus, WORK / f"conll04-recipe-{name}", steps, args.gpu_id, *overrides)
-        curves[name], labels[name] = spent.pop("dev_curve"), label
-        best = max(curves[name], key=lambda p: 0.7 * p["rel_micro_f"] + 0.3 * p["ents_f"])
-        metrics[f"{name}_best_dev_rel_micro_f"] = best["rel_micro_f"]
-        metrics[f"{name}_best_dev_ents_f"] = best["ents_f"]
-        metrics[f"{name}_best_step"] = best["step"]
-        metrics[f"{name}_train_seconds"] = spent["train_seconds"]
-        print(name, best, flush=True)
-    write_result(
-        "recipe-ablation", "conll04", "dev", metrics, time.time() - started, args.gpu_id,
-        "bench/recipe_ablation.py", dev_curves=curves, variant_labels=labels,
-    )
+    chosen = {name: VARIANTS[name] for name in args.variants.split(",")}
+    joint_ablation("recipe-ablation", "bench/recipe_ablation.py", chosen, "conll04-recipe", args.gpu_id)
 
 
 if __name__ == "__main__":

@@ -123,6 +123,40 @@ def render_losses(result: dict) -> str:
     return "\n".join(rows)
 
 
+RECIPE_STEPS = (100, 200, 300, 400, 600, 800, 1000, 1100)
+
+
+def render_recipe(joint: dict, recipe: dict) -> str:
+    """CoNLL04 dev by step: the joint run's raw weights (conll04-joint.json) beside each
+    recipe-ablation variant, ``rel_micro_f`` and ``ents_f``."""
+    runs = [("raw weights (`conll04-joint.json`)", joint["dev_curves"]["joint_dev"])]
+    runs += [(f"{recipe['variant_labels'][name]} (`recipe-ablation.json`)", curve) for name, curve in recipe["dev_curves"].items()]
+    rows = ["| CoNLL04 dev, step | " + " | ".join(f"{step:,}" for step in RECIPE_STEPS) + " |",
+            "|---|" + "---|" * len(RECIPE_STEPS)]
+    for metric in ("rel_micro_f", "ents_f"):
+        for label, curve in runs:
+            by_step = {point["step"]: point[metric] for point in curve}
+            cells = [f"{by_step[step]:.3f}".lstrip("0") if step in by_step else "–" for step in RECIPE_STEPS]
+            rows.append(f"| {label}, `{metric}` | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+SYSTEMS = (("", "kgx default pipeline"), ("amazon_", "Amazon AI (Shanghai)"), ("bt5_", "bt5"),
+           ("cyclegt_", "CycleGT"), ("baseline_", "the challenge's baseline"))
+
+
+def render_systems(result: dict) -> str:
+    """WebNLG+ 2020 test, exact F1: ours beside the challenge's systems, scored in one run."""
+    m = result["metrics"]
+    rows = ["| system | all texts | seen | unseen categories | unseen entities | triples predicted | texts without any |",
+            "|---|---|---|---|---|---|---|"]
+    for prefix, name in SYSTEMS:
+        cells = [f"{m[f'{prefix}triples_f1_exact{suffix}']:.3f}" for suffix in ("", "_seen", "_unseen_categories", "_unseen_entities")]
+        counts = [f"{m[f'{prefix}candidate_triples']:,}", f"{m[f'{prefix}texts_without_triples']:,}"]
+        rows.append(f"| {name} | " + " | ".join(cells + counts) + " |")
+    return "\n".join(rows)
+
+
 def between(text: str, begin: str, end: str, block: str) -> str:
     """``text`` with what lies between the markers replaced by ``block``."""
     start, stop = text.index(begin) + len(begin), text.index(end)
@@ -137,6 +171,14 @@ def main() -> int:
         if path.exists():
             block = render_curves(json.loads(path.read_text()), metric, steps)
             updated = between(updated, f"<!-- {marker}:begin -->", f"<!-- {marker}:end -->", block)
+    joint, recipe = RESULTS / "conll04-joint.json", RESULTS / "recipe-ablation.json"
+    if joint.exists() and recipe.exists():
+        block = render_recipe(json.loads(joint.read_text()), json.loads(recipe.read_text()))
+        updated = between(updated, "<!-- recipe-ablation-table:begin -->", "<!-- recipe-ablation-table:end -->", block)
+    systems = RESULTS / "webnlg-text2rdf.json"
+    if systems.exists() and "amazon_triples_f1_exact" in json.loads(systems.read_text())["metrics"]:
+        block = render_systems(json.loads(systems.read_text()))
+        updated = between(updated, "<!-- webnlg-systems-table:begin -->", "<!-- webnlg-systems-table:end -->", block)
     losses = RESULTS / "webnlg-losses.json"
     if losses.exists():
         block = render_losses(json.loads(losses.read_text()))
