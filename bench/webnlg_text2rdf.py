@@ -15,7 +15,7 @@ the encoder alone on the same texts. The WebNLG+ 2020 systems' own outputs
 (``webnlg_2020_submissions``) are scored in the same run by the same scorer, overall and
 per challenge subset (seen categories, unseen categories, unseen entities).
 
-    python bench/webnlg_text2rdf.py [--model training/default/model-best] [--max-steps 700] [--gpu-id -1]
+    python bench/webnlg_text2rdf.py [--model training/default/model-best] [--max-steps 950] [--gpu-id -1]
 
 Writes bench/results/webnlg-text2rdf.json.
 """
@@ -168,7 +168,7 @@ def subset_scores(candidates: List, references: List, subsets: List[str], prefix
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None, help="a trained default pipeline (default: build one)")
-    parser.add_argument("--max-steps", type=int, default=700)
+    parser.add_argument("--max-steps", type=int, default=950)
     parser.add_argument("--gpu-id", type=int, default=-1)
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
