@@ -5,7 +5,8 @@ import random
 
 import pytest
 
-from kgx_spacy.evaluation.webnlg import SCHEMES, _first_best_pairing, score
+from kgx_spacy.errors import KgxInputError
+from kgx_spacy.evaluation.webnlg import SCHEMES, _first_best_pairing, read_triple_sets, score
 
 TRANE = [("Trane", "foundationPlace", "La_Crosse_Wisconsin"), ("Trane", "location", "Ireland")]
 
@@ -134,3 +135,26 @@ def test_pairing_is_not_exponential():
 def test_texts_must_line_up():
     with pytest.raises(ValueError):
         score([[]], [TRANE, TRANE])
+
+
+def test_read_triple_sets_in_the_challenge_format(tmp_path):
+    """One triple list per entry, in order; a bare '&' (as in two published submissions)
+    is the character; a <gtriple> that is not 'S | p | O' names its entry."""
+    path = tmp_path / "primary.xml"
+    path.write_text(
+        "<benchmark><entries>"
+        "<entry><generatedtripleset><gtriple>College_of_William_&_Mary | city | Williamsburg</gtriple>"
+        "<gtriple>A &amp; B | p | 1</gtriple></generatedtripleset></entry>"
+        "<entry><generatedtripleset></generatedtripleset></entry>"
+        "</entries></benchmark>",
+        encoding="utf-8",
+    )
+    assert read_triple_sets(path) == [
+        [("College_of_William_&_Mary", "city", "Williamsburg"), ("A & B", "p", "1")], [],
+    ]
+    path.write_text("<benchmark><entries><entry><gtriple>a | b</gtriple></entry></entries></benchmark>")
+    with pytest.raises(KgxInputError, match="entry 1"):
+        read_triple_sets(path)
+    path.write_text("<benchmark><entries><entry>")
+    with pytest.raises(KgxInputError, match="line 1"):
+        read_triple_sets(path)
