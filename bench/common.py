@@ -110,6 +110,9 @@ def joint_ablation(
             f"{name}_best_step": best["step"], f"{name}_train_seconds": spent["train_seconds"],
         })
         print(name, best, flush=True)
+    # the ablation's whole budget: every variant's training, one core each
+    metrics["train_seconds"] = round(sum(metrics[f"{name}_train_seconds"] for name in variants), 1)
+    metrics["train_steps"] = sum(steps for _, steps, _ in variants.values())
     write_result(
         benchmark, "conll04", "dev", metrics, time.time() - started, gpu_id, script,
         dev_curves=curves, variant_labels=labels,

@@ -139,10 +139,11 @@ def main() -> None:
         metrics["predicted_triples"] += len(predicted)
         metrics["texts_without_triples"] += not predicted
         references = [tuple(t) for t in gold._.get(GOLD_TRIPLES)]
-        metrics["exact_predicted_triples"] += sum(any(exact(c, r) for r in references) for c in predicted)
-        for triple in references:
+        matches = [[exact(c, r) for r in references] for c in predicted]  # scored once per pair
+        metrics["exact_predicted_triples"] += sum(any(row) for row in matches)
+        for j, triple in enumerate(references):
             kind = "attribute" if is_literal(triple[2]) else "relation"
-            if any(exact(c, triple) for c in predicted):
+            if any(row[j] for row in matches):
                 causes[kind]["found"] += 1
                 continue
             found_kind, record = gold_record(gold, triple)
