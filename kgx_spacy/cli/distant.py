@@ -5,7 +5,15 @@ from typing import List, Optional
 
 import typer
 
-from ..supervision.distant import label_texts
+from ..supervision.distant import WINDOW_DOC, label_texts, parse_window
+
+
+def _window(text: str):
+    """The --window option parsed (``parse_window``), a bad value as a usage error."""
+    try:
+        return parse_window(text)
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from None
 
 
 def distant_label_cli(
@@ -22,12 +30,17 @@ def distant_label_cli(
     keep_empty: bool = typer.Option(False, "--keep-empty", help="Keep documents in which no fact was found."),
     id_field: str = typer.Option("id", "--id-field", help="JSONL field of the document id."),
     text_field: str = typer.Option("text", "--text-field", help="JSONL field of the text."),
+    window: str = typer.Option(
+        WINDOW_DOC, "--window", callback=_window,
+        help="Keep a fact only when its two ends are in one sentence (sentence), at most N tokens apart (N), "
+        "or anywhere in the text (doc).",
+    ),
 ):
     """Label texts with the facts of an RDF graph they state: entities (linked), relations
     and literal attributes, as DocBins to train a pipeline on your own KG."""
     report = label_texts(
         inputs, kg, output, dev_fraction, lang, label_predicates, label_lang, entity_label,
-        keep_empty, id_field, text_field,
+        keep_empty, id_field, text_field, window,
     )
     typer.echo(report.summary())
     typer.echo(f"  → {output / 'train.spacy'}, {output / 'dev.spacy'}, {output / 'report.json'}")

@@ -13,9 +13,19 @@ arguments to token spans of a Doc and writes the Doc contract's gold annotations
     has one ("8.3 m" → "8.3 metres");
   - dates align by value: a window around the year that the literal normaliser reads as
     the same date ("May 12th, 1985" for ``1985-05-12``);
-- a fact whose subject and object both aligned becomes a gold relation (entity object)
-  or attribute (literal object) named by its predicate; the others are counted, not
+- a fact whose subject and object both aligned (and, with a ``window``, close enough)
+  becomes a gold relation (entity object) or attribute (literal object) named by its
+  predicate; the others are counted by why they were not found (``MISSED_REASONS``), not
   guessed.
+
+Which facts are looked for in a text: with ``label_texts``, every fact of the graph whose
+subject the text names by a form of its labels, a shared form included
+(``GraphFacts.names``). Not the facts of which only the object is named: an entity many
+facts point to ("United States") would make every text that names it look for all of
+them. ``facts_between`` offers the aligner the facts whose entity ends are all
+``mentioned`` (named, shared forms resolved); the others are counted as missed without
+alignment (``GraphFacts.unoffered``). With ``DistantLabeler`` alone (the WebNLG
+converter): every fact given to it.
 """
 
 import calendar
@@ -26,7 +36,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 import pyoxigraph as ox
 import spacy
@@ -61,6 +71,25 @@ _MONTHS = frozenset(
 )
 MAX_UNIT_CHARS = 16  # a unit after a number is one short word ("metres", "km", "inches")
 
+# Where a fact's two ends must be for it to count as stated: anywhere in the text, in one
+# sentence, or at most a number of tokens apart (a ``Window`` is one of the two, or an int).
+WINDOW_DOC, WINDOW_SENTENCE = "doc", "sentence"
+Window = Union[str, int]
+
+# Why a fact looked for in a text was not found (``DistantReport.missed``); the first that
+# applies is counted.
+AMBIGUOUS_LABEL = "ambiguous_label"  # both ends named, one only by a label other entities share too
+NEITHER_FOUND = "neither_found"  # no end aligned
+SUBJECT_NOT_FOUND = "subject_not_found"  # the object aligned, the subject not
+OBJECT_NOT_FOUND = "object_not_found"  # the subject aligned (or is named), the object not
+SAME_SPAN = "same_span"  # both ends aligned to one span (a fact of an entity with itself)
+DIFFERENT_SENTENCES = "different_sentences"  # both aligned, not in one sentence (window "sentence")
+TOO_FAR_APART = "too_far_apart"  # both aligned, more than ``window`` tokens between them
+MISSED_REASONS = (
+    AMBIGUOUS_LABEL, NEITHER_FOUND, SUBJECT_NOT_FOUND, OBJECT_NOT_FOUND, SAME_SPAN, DIFFERENT_SENTENCES,
+    TOO_FAR_APART,
+)
+
 
 class Fact(NamedTuple):
     """A fact to find in a text.
@@ -83,7 +112,13 @@ class Fact(NamedTuple):
 class DistantReport(ConversionReport):
     """A conversion report that also says how much of the KG's facts the texts state.
 
-    facts: facts offered, summed over the texts; aligned_facts: those that became gold.
+    facts: facts offered to the aligner, summed over the texts; aligned_facts: those that
+        became gold (``fact_coverage`` is their ratio).
+    unoffered_facts: facts looked for but not offered, because the object entity is not
+        named in the text or an end only by a shared label (``label_texts``; see the
+        module docstring).
+    missed: reason (``MISSED_REASONS``) → facts looked for and not found; they add up to
+        ``facts + unoffered_facts - aligned_facts``.
     kg_entities / aligned_kg_entities, literals / aligned_literals: the facts' arguments,
     and how many were found in the text; match_kinds: aligned arguments by how they matched.
     value_kinds: per attribute, how many aligned literals held each kind.
@@ -91,6 +126,8 @@ class DistantReport(ConversionReport):
 
     facts: int = 0
     aligned_facts: int = 0
+    unoffered_facts: int = 0
+    missed: Counter = field(default_factory=Counter)
     kg_entities: int = 0
     aligned_kg_entities: int = 0
     literals: int = 0
@@ -101,6 +138,7 @@ class DistantReport(ConversionReport):
     def to_dict(self) -> dict:
         data = super().to_dict()
         data["match_kinds"] = dict(sorted(self.match_kinds.items()))
+        data["missed"] = {reason: self.missed[reason] for reason in self._reasons()}
         data["value_kinds"] = {a: dict(sorted(c.items())) for a, c in sorted(self.value_kinds.items())}
         for name, (part, whole) in self.coverage().items():
             data[f"{name}_coverage"] = round(part / whole, 4) if whole else 0.0
@@ -115,7 +153,16 @@ class DistantReport(ConversionReport):
 
     def summary(self) -> str:
         parts = [f"{name} {a}/{n} ({a / n if n else 0:.1%})" for name, (a, n) in self.coverage().items()]
-        return f"{super().summary()}; aligned " + ", ".join(parts)
+        line = f"{super().summary()}; aligned " + ", ".join(parts)
+        if self.missed:
+            reasons = ", ".join(f"{r} {self.missed[r]}" for r in self._reasons() if self.missed[r])
+            looked_for = self.facts + self.unoffered_facts
+            line += f"; not found {sum(self.missed.values())} of {looked_for} facts looked for: {reasons}"
+        return line
+
+    def _reasons(self) -> List[str]:
+        """The reasons of ``MISSED_REASONS`` in their order, then any other counted."""
+        return list(dict.fromkeys((*MISSED_REASONS, *sorted(self.missed))))
 
     def majority_kinds(self) -> Dict[str, str]:
         """Each attribute's most frequent value kind: ``value_kinds`` for the attribute tagger."""
@@ -129,6 +176,12 @@ class DistantLabeler:
         IRIs, not NER types).
     fuzzy: also align entities and string literals by fuzzy trigram windows.
     lang: the texts' language, for the literal normaliser.
+    window: where a fact's ends must be for it to become gold: ``"doc"`` anywhere,
+        ``"sentence"`` in one sentence of the Doc (which must have sentence boundaries:
+        add spaCy's ``sentencizer``), or an int N: at most N tokens between the two spans.
+        When the aligned spans are too far apart, the closest pair of other mentions of
+        the ends (in tokens no other span holds) that is near enough is used, and its
+        entity mentions join ``doc.ents``.
     """
 
     def __init__(
@@ -137,11 +190,13 @@ class DistantLabeler:
         fuzzy: bool = True,
         suffix_words: Sequence[str] = SUFFIX_WORDS,
         lang: str = "en",
+        window: Window = WINDOW_DOC,
     ):
         self.entity_label = entity_label
         self.fuzzy = fuzzy
         self.suffix_words = tuple(suffix_words)
         self.lang = lang
+        self.window = parse_window(window)
 
     def aligner(
         self, facts: Sequence[Fact], labels: Mapping[str, Sequence[str]], entities: Sequence[str] = ()
@@ -196,12 +251,26 @@ class DistantLabeler:
         report.aligned_literals += sum(_literal_key(obj) in spans for obj in literals)
 
         relations, attributes = [], []
+        near = _Nearness(doc, self.window, aligner, spans, taken) if self.window != WINDOW_DOC else None
         for fact in facts:
             report.facts += 1
-            subject = spans.get(fact.subject)
-            obj = spans.get(_literal_key(fact.object) if fact.literal else fact.object)
-            if subject is None or obj is None or subject == obj:
+            key = _literal_key(fact.object) if fact.literal else fact.object
+            subject, obj = spans.get(fact.subject), spans.get(key)
+            if subject is None or obj is None:
+                report.missed[_not_found(subject is not None, obj is not None)] += 1
                 continue
+            if subject == obj:
+                report.missed[SAME_SPAN] += 1
+                continue
+            if near is not None:
+                pair = near.pair(fact.subject, key)
+                if pair is None:
+                    report.missed[DIFFERENT_SENTENCES if self.window == WINDOW_SENTENCE else TOO_FAR_APART] += 1
+                    continue
+                subject, obj = pair
+                ents.add(subject, self.entity_label, fact.subject)  # the pair may be other mentions
+                if not fact.literal:
+                    ents.add(obj, self.entity_label, fact.object)
             report.aligned_facts += 1
             if fact.literal:
                 text = doc[obj[0] : obj[1]].text
@@ -213,6 +282,96 @@ class DistantLabeler:
         ents.apply(doc, report)
         doc._.set(RELATIONS, unique(relations, report, "relations"))
         doc._.set(ATTRIBUTES, unique(attributes, report, "attributes"))
+
+
+def parse_window(window: Window) -> Window:
+    """A fact window (``DistantLabeler``'s ``window``) from an option's text: ``"doc"``,
+    ``"sentence"``, or a number of tokens (``"5"`` → 5, at least 0); ValueError otherwise."""
+    if isinstance(window, str) and window.strip().lower() in (WINDOW_DOC, WINDOW_SENTENCE):
+        return window.strip().lower()
+    try:
+        tokens = int(window) if not isinstance(window, (bool, float)) else None
+    except ValueError:
+        tokens = None
+    if tokens is None or tokens < 0:
+        raise ValueError(f"window must be 'doc', 'sentence' or a number of tokens (0 or more), got {window!r}")
+    return tokens
+
+
+def sentence_ids(doc: Doc) -> List[int]:
+    """Each token's sentence number; ValueError when the Doc has no sentence boundaries."""
+    if len(doc) and not doc.has_annotation("SENT_START"):
+        raise ValueError(
+            "window 'sentence' needs Docs with sentence boundaries: add spaCy's 'sentencizer' to the pipeline"
+        )
+    ids: List[int] = []
+    for number, sent in enumerate(doc.sents if len(doc) else ()):
+        ids.extend([number] * len(sent))
+    return ids
+
+
+class _Nearness:
+    """The mention pairs of a Doc's fact ends that a window keeps (``DistantLabeler``).
+
+    spans: each end's aligned span (entity IRI or literal key → offsets); taken: the tokens
+    spans hold, updated as other mentions are used. Other mentions come from the aligner
+    with ``all_mentions``, computed once, when an aligned pair is too far apart.
+    """
+
+    def __init__(self, doc: Doc, window: Window, aligner: Aligner, spans: Dict[str, Offsets], taken: List[bool]):
+        self.doc, self.window, self.aligner, self.spans, self.taken = doc, window, aligner, spans, taken
+        self.sentences = sentence_ids(doc) if window == WINDOW_SENTENCE else None
+        self.others: Optional[Dict[str, List[Offsets]]] = None
+        self.used: Dict[str, List[Offsets]] = {}  # end → other mentions already used
+
+    def near(self, a: Offsets, b: Offsets) -> bool:
+        """Whether two spans are within the window: in one sentence (one may cross a
+        boundary), or at most ``window`` tokens between them."""
+        if self.sentences is not None:
+            s = self.sentences
+            return s[a[0]] <= s[b[1] - 1] and s[b[0]] <= s[a[1] - 1]
+        return _gap(a, b) <= self.window
+
+    def pair(self, subject: str, obj: str) -> Optional[Tuple[Offsets, Offsets]]:
+        """The two ends' aligned spans if near, else their nearest near pair of mentions
+        (fewest tokens between, then leftmost), else None."""
+        best = self.spans[subject], self.spans[obj]
+        if self.near(*best):
+            return best
+        pairs = [
+            (_gap(a, b), a, b)
+            for a in self._mentions(subject)
+            for b in self._mentions(obj)
+            if (a[1] <= b[0] or b[1] <= a[0]) and self.near(a, b)
+        ]
+        if not pairs:
+            return None
+        _, a, b = min(pairs)
+        for end, span in ((subject, a), (obj, b)):
+            if span != self.spans[end] and span not in self.used.get(end, ()):
+                self.used.setdefault(end, []).append(span)
+                self.taken[span[0] : span[1]] = [True] * (span[1] - span[0])
+        return a, b
+
+    def _mentions(self, end: str) -> List[Offsets]:
+        """An end's aligned span, the other mentions it already uses, and its mentions in
+        free tokens (none for numbers and dates: one span each)."""
+        if self.others is None:
+            self.others = {}
+            for m in self.aligner(self.doc, all_mentions=True):
+                self.others.setdefault(m.iri, []).append((m.start, m.end))
+        free = [m for m in self.others.get(end, ()) if not any(self.taken[m[0] : m[1]])]
+        return [self.spans[end], *self.used.get(end, ()), *free]
+
+
+def _gap(a: Offsets, b: Offsets) -> int:
+    """How many tokens lie between two spans (0 when they touch or overlap)."""
+    return max(b[0] - a[1], a[0] - b[1], 0)
+
+
+def _not_found(subject: bool, obj: bool) -> str:
+    """The reason for a fact of which only ``subject``, only ``obj`` or neither end is found."""
+    return OBJECT_NOT_FOUND if subject else SUBJECT_NOT_FOUND if obj else NEITHER_FOUND
 
 
 def _entities(facts: Iterable[Fact], more: Iterable[str] = ()) -> List[str]:
@@ -309,6 +468,19 @@ def _date_word(text: str) -> bool:
     return bool(_DAY.match(lower)) or lower in _MONTHS or lower in ("of", "the", ",", "-", "/")
 
 
+class Names(NamedTuple):
+    """The entities of a graph a Doc names (``GraphFacts.names``).
+
+    mentioned: named by a form of their own, or by a shared form (one several entities'
+        labels give) and related by a fact to an entity named by a form of its own.
+    ambiguous: named only by shared forms of which the text named none of the entities
+        above (``"Paris"`` alone, for two Parises); not in ``mentioned``.
+    """
+
+    mentioned: List[str]
+    ambiguous: List[str]
+
+
 class GraphFacts:
     """An RDF graph read for distant labelling: entity labels, facts by subject, and a
     lookup of entity mentions in a Doc.
@@ -370,22 +542,48 @@ class GraphFacts:
         """The entities one of whose labels (or label variants) a token window of ``doc``
         spells. A form shared by several entities counts only for those that have a fact
         with an unambiguously mentioned entity; otherwise it is left out."""
+        return self.names(doc).mentioned
+
+    def names(self, doc: Doc) -> Names:
+        """The entities ``doc`` names (``mentioned``), and those it names only ambiguously."""
         words = [normalise(t.text) for t in doc]
-        sure, ambiguous = set(), set()
+        sure, shared = set(), []
         for start in range(len(words)):
             for end in range(start + 1, min(len(words), start + self.max_words) + 1):
                 form = " ".join(w for w in words[start:end] if w)
                 iris = self.forms.get(form)
-                if iris:
-                    (sure if len(iris) == 1 else ambiguous).update(iris)
+                if iris and len(iris) == 1:
+                    sure |= iris
+                elif iris:
+                    shared.append(iris)
+        ambiguous = set().union(*shared)
         related = {f.object for iri in sure for f in self.facts.get(iri, ()) if not f.literal}
         related |= {iri for iri in ambiguous for f in self.facts.get(iri, ()) if f.object in sure}
-        return sorted(sure | (ambiguous & related))
+        mentioned = sure | (ambiguous & related)
+        # A shared form one of whose entities is mentioned names that one, not the others.
+        unresolved = set().union(*(iris for iris in shared if not iris & mentioned))
+        return Names(sorted(mentioned), sorted(unresolved))
 
     def facts_between(self, iris: Sequence[str]) -> List[Fact]:
         """The facts whose subject is in ``iris`` and whose object is too, or is a literal."""
         present = set(iris)
         return [f for iri in iris for f in self.facts.get(iri, ()) if f.literal or f.object in present]
+
+    def unoffered(self, names: Names) -> Counter:
+        """Why the facts looked for in a text that ``facts_between(names.mentioned)`` does
+        not offer are not found: reason → facts. Looked for: the facts whose subject is
+        named (in ``mentioned`` or ``ambiguous``). ``OBJECT_NOT_FOUND`` when the object
+        entity is not named at all; else ``AMBIGUOUS_LABEL``: both ends are named (or the
+        object is a literal), and only an ambiguous name kept the fact out."""
+        mentioned = set(names.mentioned)
+        named = mentioned | set(names.ambiguous)
+        reasons: Counter = Counter()
+        for iri in (*names.mentioned, *names.ambiguous):
+            for fact in self.facts.get(iri, ()):
+                if iri in mentioned and (fact.literal or fact.object in mentioned):
+                    continue  # offered
+                reasons[AMBIGUOUS_LABEL if fact.literal or fact.object in named else OBJECT_NOT_FOUND] += 1
+        return reasons
 
 
 def label_texts(
@@ -400,6 +598,7 @@ def label_texts(
     keep_empty: bool = False,
     id_field: str = "id",
     text_field: str = "text",
+    window: Window = WINDOW_DOC,
 ) -> DistantReport:
     """Distant-label the texts of ``inputs`` with the graph of ``kg`` into ``output``
     (``kgx distant-label``): train.spacy, dev.spacy and report.json.
@@ -408,25 +607,34 @@ def label_texts(
     ``dev_fraction``, so the split does not depend on the input order. The report also
     holds ``properties`` (relation/attribute name → predicate IRI, for ``kgx_rdf``'s
     ``properties``/``attributes``) and ``value_kinds`` (for ``kgx_attribute_tagger``).
+    ``window``: see ``DistantLabeler``; ``"sentence"`` adds spaCy's rule-based
+    ``sentencizer`` to the blank pipeline. The report's ``missed`` says why each fact
+    looked for (see the module docstring) was not found.
     Every file is read before anything is written; outputs are written atomically.
     """
     install_extensions()
+    window = parse_window(window)
     predicates = parse_label_predicates(label_predicates) if label_predicates else DEFAULT_LABEL_PREDICATES
     quads = (quad for path in kg for quad in read_quads(path))
     graph = GraphFacts(quads, predicates, label_lang)
     nlp = spacy.blank(lang)
-    labeler = DistantLabeler(entity_label, lang=lang)
+    if window == WINDOW_SENTENCE:
+        nlp.add_pipe("sentencizer")
+    labeler = DistantLabeler(entity_label, lang=lang, window=window)
     sources = input_files(inputs, exclude={(output / name).resolve() for name in ("train.spacy", "dev.spacy")})
     report = DistantReport("distant-label", "all", [str(s) for s, _ in sources])
     splits = {"train": [], "dev": []}
     for text, doc_id in TextReader(id_field, text_field).read(sources):
-        doc = nlp.make_doc(text)
+        doc = nlp(text)
         if doc_id is not None:
             doc._.set(DOC_ID, doc_id)
-        entities = graph.mentioned(doc)
-        facts = graph.facts_between(entities)
+        names = graph.names(doc)
+        facts = graph.facts_between(names.mentioned)
         aligned = report.aligned_facts
-        labeler(doc, facts, graph.labels, report, entities=entities)
+        labeler(doc, facts, graph.labels, report, entities=names.mentioned)
+        unoffered = graph.unoffered(names)
+        report.unoffered_facts += sum(unoffered.values())
+        report.missed.update(unoffered)
         if report.aligned_facts == aligned and not keep_empty:
             report.dropped["docs.no_fact"] += 1
             continue
