@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from itertools import islice
+from pathlib import Path
 
 import pytest
 import spacy
@@ -261,7 +262,7 @@ def test_fit_config_leaves_out_the_components_the_data_has_no_labels_for(tmp_pat
     train_path = _docbin(tmp_path / "train.spacy")
     result = CliRunner().invoke(app, ["fit-config", str(tmp_path / "config.cfg"), str(train_path), "--output", str(tmp_path / "fitted.cfg")])
     assert result.exit_code == 0, result.output
-    assert "left out kgx_attribute_tagger: no doc._.kgx_attributes" in result.output
+    assert "kgx_attribute_tagger: left out: no doc._.kgx_attributes" in result.output
     fitted = Config().from_disk(tmp_path / "fitted.cfg", interpolate=False)
     assert fitted["nlp"]["pipeline"] == ["kgx_ner"]
     assert set(fitted["components"]) == {"kgx_ner"}
@@ -274,3 +275,57 @@ def test_fit_config_leaves_out_the_components_the_data_has_no_labels_for(tmp_pat
     doc._.kgx_relations = [{"head": [0, 2], "tail": [4, 5], "label": "Live_In"}]
     kept, dropped = fit_config(config, [doc])
     assert kept["nlp"]["pipeline"] == ["kgx_ner", "kgx_relation_classifier"] and list(dropped) == ["kgx_attribute_tagger"]
+
+
+def test_fit_config_fits_the_linker_to_the_kge_and_the_schedule_to_the_budget():
+    """A KGE model without entities (a graph without entity-entity facts): the linker links
+    without it. A step budget stretches the learn-rate schedule and evaluates the last step."""
+    config = spacy.util.load_config(Path(__file__).parents[1] / "configs" / "default_en.cfg", interpolate=False)
+    doc = spacy.blank("en").make_doc("John Smith was born in Paris in 1970 .")
+    doc._.kgx_relations = [{"head": [0, 2], "tail": [5, 6], "label": "birthPlace"}]
+    doc._.kgx_attributes = [{"entity": [0, 2], "value": [7, 8], "attribute": "birthYear"}]
+    fitted, notes = fit_config(config, [doc], kge_entities=0, max_steps=100)
+    assert list(notes) == ["kgx_entity_linker"] and fitted["nlp"]["pipeline"] == config["nlp"]["pipeline"]
+    assert fitted["components"]["kgx_entity_linker"]["use_kge"] is False
+    training = fitted["training"]
+    assert (training["max_steps"], training["eval_frequency"]) == (100, 100)  # 475 does not divide 100
+    assert (training["optimizer"]["learn_rate"]["warmup_steps"], training["optimizer"]["learn_rate"]["total_steps"]) == (6, 100)
+    assert config["training"]["max_steps"] == 950  # a copy
+    fitted, notes = fit_config(config, [doc], kge_entities=11, max_steps=1900)
+    assert not notes and fitted["components"]["kgx_entity_linker"]["use_kge"] is True
+    assert (fitted["training"]["eval_frequency"], fitted["training"]["optimizer"]["learn_rate"]["warmup_steps"]) == (475, 120)
+
+
+def test_fit_config_attaches_only_when_the_texts_state_a_fact_about_every_entity():
+    config = spacy.util.load_config(Path(__file__).parents[1] / "configs" / "default_en.cfg", interpolate=False)
+    nlp = spacy.blank("en")
+    doc = nlp.make_doc("John Smith met Mary Jones in Paris .")
+    doc.ents = [doc.char_span(0, 10, "ENT"), doc.char_span(15, 25, "ENT"), doc.char_span(29, 34, "ENT")]
+    doc._.kgx_relations = [{"head": [0, 2], "tail": [3, 5], "label": "knows"}]
+    doc._.kgx_attributes = [{"entity": [0, 2], "value": [6, 7], "attribute": "x"}]
+    fitted, notes = fit_config(config, [doc])
+    assert fitted["components"]["kgx_relation_classifier"]["attach_threshold"] is None
+    assert "67% of the entities join a fact" in notes["kgx_relation_classifier"]
+    doc._.kgx_relations = [{"head": [0, 2], "tail": [3, 5], "label": "knows"}, {"head": [0, 2], "tail": [6, 7], "label": "in"}]
+    fitted, notes = fit_config(config, [doc])
+    assert fitted["components"]["kgx_relation_classifier"]["attach_threshold"] == 0.0 and not notes
+
+
+def test_fit_config_evaluates_a_divisor_of_the_budget():
+    config = spacy.util.load_config(Path(__file__).parents[1] / "configs" / "default_en.cfg", interpolate=False)
+    steps = {max_steps: fit_config(config, [], max_steps=max_steps)[0]["training"]["eval_frequency"] for max_steps in (600, 950, 997, 40)}
+    assert steps == {600: 300, 950: 475, 997: 997, 40: 40}
+
+
+def test_fit_config_names_the_labels_by_the_graphs_predicate_iris():
+    config = spacy.util.load_config(Path(__file__).parents[1] / "configs" / "default_en.cfg", interpolate=False)
+    doc = spacy.blank("en").make_doc("John Smith was born in Paris in 1970 .")
+    doc._.kgx_relations = [{"head": [0, 2], "tail": [5, 6], "label": "birthPlace"}]
+    doc._.kgx_attributes = [{"entity": [0, 2], "value": [7, 8], "attribute": "P569"}]
+    properties = {"birthPlace": "http://schema.org/birthPlace", "P569": "http://www.wikidata.org/prop/direct/P569",
+                  "unused": "http://example.org/unused"}
+    fitted, notes = fit_config(config, [doc], properties=properties)
+    rdf = fitted["components"]["kgx_rdf"]
+    assert rdf["properties"] == {"birthPlace": "http://schema.org/birthPlace"}
+    assert rdf["attributes"] == {"P569": "http://www.wikidata.org/prop/direct/P569"}
+    assert "kgx_rdf" in notes

@@ -56,6 +56,11 @@ def train_files(
         f"{len(triples)} training triples, {len(factory.entities)} entities, "
         f"{len(factory.relations)} relations; {interaction}, dim {dim}, on {pick_device(config.device)}"
     )
+    if not len(triples):
+        echo(
+            f"{train_file} holds no entity-entity triples: nothing to embed, the model is empty; "
+            "link without it (the linker's use_kge = false: kgx fit-config --kge sets it)"
+        )
 
     def on_epoch(epoch: int, loss: float) -> None:
         line = f"epoch {epoch}: loss {loss:.4f}"

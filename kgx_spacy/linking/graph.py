@@ -57,6 +57,9 @@ class LinkingGraph:
                     self.kge_rows[entity] = i
             weights = kge.entity_embeddings.detach().numpy()
             found = self.kge_rows >= 0
+            if not len(kge.factory.entities):
+                raise KgxInputError(Path("."), "the KGE model embeds no entity (its graph has no entity-entity "
+                                    "triples): link without it, use_kge = false")
             if not found.any():
                 raise KgxInputError(Path("."), "the KGE model shares no entity IRI with the KB: was it trained on the KB's graph?")
             self.kge_vectors = numpy.zeros((len(kb), weights.shape[1]), dtype="float32")

@@ -2,9 +2,14 @@
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from kgx_spacy.cli import app
+from kgx_spacy.errors import KgxInputError
+from kgx_spacy.kb.build import build_kb
+from kgx_spacy.kge import KGEModel
+from kgx_spacy.linking.graph import LinkingGraph
 
 TRAIN = ["--dim", "8", "--epochs", "40", "--batch-size", "16", "--n3", "0.001"]
 
@@ -40,3 +45,19 @@ def test_bad_input_fails_cleanly(tsv_files, tmp_path):
     result = CliRunner().invoke(app, ["kge", "eval", str(out), str(unknown)])
     assert result.exit_code == 2
     assert "unknown.tsv, line 2: unknown entity 'nobody'" in result.output
+
+
+def test_a_graph_without_entity_entity_triples_says_how_to_link_without_it(tmp_path):
+    """Labels and literals only: the model is empty, and both the command and a linker
+    given it say to turn use_kge off."""
+    graph = tmp_path / "graph.ttl"
+    graph.write_text(
+        '<http://example.org/a> <http://www.w3.org/2000/01/rdf-schema#label> "A" ;\n'
+        '    <http://example.org/born> "1970-05-12"^^<http://www.w3.org/2001/XMLSchema#date> .\n'
+    )
+    out = tmp_path / "model"
+    result = CliRunner().invoke(app, ["kge", "train", str(graph), "-o", str(out), "--epochs", "1", "--dim", "2"])
+    assert result.exit_code == 0, result.output
+    assert "holds no entity-entity triples" in result.output and "use_kge = false" in result.output
+    with pytest.raises(KgxInputError, match="embeds no entity .* use_kge = false"):
+        LinkingGraph(build_kb([graph]), KGEModel.from_disk(out))
