@@ -16,7 +16,7 @@ import spacy
 from spacy.tokens import Doc
 
 from ..errors import KgxInputError
-from ..extensions import ANNOTATED_LABELS, ATTRIBUTES, DOC_ID, RELATIONS
+from ..extensions import ANNOTATED_LABELS, ATTRIBUTES, DOC_ID, LINKS, RELATIONS
 from ..supervision.records import (
     ConversionReport,
     EntitySet,
@@ -196,4 +196,61 @@ def span_overlap_score(pairs) -> Dict[str, object]:
     return {
         "text_p": total["p"], "text_r": total["r"], "text_f1": total["f"],
         "text_f1_per_property": {prop: scores(c)["f"] for prop, c in sorted(counts.items())},
+    }
+
+
+# -- the official evaluator's link rule ---------------------------------------------------
+
+Link = Tuple[str, str, str]
+
+
+def doc_links(doc: Doc) -> List[Link]:
+    """(subject IRI, property, object IRI) of every relation whose two ends are linked to
+    the KG: an entity with a ``kb_id_`` that ``doc._.kgx_links`` does not mark NIL (a
+    minted IRI is no KG IRI). Limited to the properties the Doc is annotated for when it
+    says."""
+    nil = {(r["start"], r["end"]) for r in doc._.get(LINKS) if r.get("nil")}
+    iris = {(e.start, e.end): e.kb_id_ for e in doc.ents if e.kb_id_ and (e.start, e.end) not in nil}
+    labels = doc._.get(ANNOTATED_LABELS)
+    links = []
+    for record in doc._.get(RELATIONS):
+        subject, obj = iris.get(tuple(record["head"])), iris.get(tuple(record["tail"]))
+        if subject and obj and (not labels or record["label"] in labels):
+            links.append((subject, record["label"], obj))
+    return list(dict.fromkeys(links))
+
+
+def link_score(pairs) -> Dict[str, object]:
+    """KnowledgeNet's ``uri`` evaluation of (predicted Doc, gold Doc) pairs.
+
+    Facts are (subject IRI, property, object IRI), distinct per passage, both ends linked
+    (gold facts without both IRIs and the date attributes are left out, as the official
+    evaluator's ``filterForURIEvaluation`` does). A gold fact is found when the passage's
+    prediction holds the same triple; a predicted fact that is not gold counts against
+    precision when the passage is annotated for its property.
+    RETURNS: link_p, link_r, link_f1, the counts (link_tp, link_fp, link_fn) and
+    link_f1_per_property.
+    """
+    counts: Dict[str, List[int]] = {}  # property → [tp, fp, fn]
+    for predicted, gold in pairs:
+        labels = gold._.get(ANNOTATED_LABELS)
+        gold_links = set(doc_links(gold))
+        for link in doc_links(predicted):
+            if not labels or link[1] in labels:
+                counts.setdefault(link[1], [0, 0, 0])[0 if link in gold_links else 1] += 1
+        found = set(doc_links(predicted))
+        for link in gold_links - found:
+            counts.setdefault(link[1], [0, 0, 0])[2] += 1
+
+    def f1(tp: int, fp: int, fn: int) -> Dict[str, float]:
+        p = tp / (tp + fp) if tp + fp else 0.0
+        r = tp / (tp + fn) if tp + fn else 0.0
+        return {"p": p, "r": r, "f": 2 * p * r / (p + r) if p + r else 0.0}
+
+    tp, fp, fn = (sum(c[i] for c in counts.values()) for i in range(3))
+    total = f1(tp, fp, fn)
+    return {
+        "link_p": total["p"], "link_r": total["r"], "link_f1": total["f"],
+        "link_tp": tp, "link_fp": fp, "link_fn": fn,
+        "link_f1_per_property": {prop: f1(*c)["f"] for prop, c in sorted(counts.items())},
     }

@@ -47,6 +47,7 @@ NIL_IRI = ""  # the target of a mention playing NIL (see ``nil_simulation``)
         "coherence_candidates": 3,
         "lr_scale": 20.0,
         "nil_simulation": 0.1,
+        "unseen_simulation": None,
         "nil_base_iri": DEFAULT_BASE_IRI,
         "scorer": {"@scorers": "kgx.linker_scorer.v1"},
     },
@@ -65,6 +66,7 @@ def make_entity_linker(
     coherence_candidates: int,
     lr_scale: float,
     nil_simulation: float,
+    unseen_simulation: Optional[float],
     nil_base_iri: str,
     scorer: Optional[Callable],
 ) -> "EntityLinker":
@@ -85,6 +87,11 @@ def make_entity_linker(
         candidates, to be learnt as NIL: a KB that covers all training mentions would
         otherwise never show the linker what a missing entity looks like. The choice
         hashes the mention and its text, so it is the same in every epoch and run.
+    unseen_simulation: the share of training mentions whose entity plays one that the KG
+        knows by name only (no triple, so no KGE vector and no coherence): its KGE vector
+        is hidden. Distant supervision only ever labels entities that have triples, so
+        without it the linker learns that an entity without a KGE vector is never right.
+        None: the KB's own share of entities without a KGE vector.
     nil_base_iri: base of minted IRIs for NIL mentions (as ``kgx_rdf``'s ``base_iri``).
     """
     cfg = {
@@ -97,6 +104,7 @@ def make_entity_linker(
         "coherence_candidates": coherence_candidates,
         "lr_scale": lr_scale,
         "nil_simulation": nil_simulation,
+        "unseen_simulation": unseen_simulation,
         "nil_base_iri": nil_base_iri,
     }
     return EntityLinker(nlp.vocab, model, name, scorer=scorer, cfg=cfg)
@@ -130,8 +138,11 @@ class EntityLinker(KgxPipe):
         k, fuzzy = self.cfg["n_candidates"], self.cfg["fuzzy"]
         return [Mention(span, list(self.graph.candidates(span.text, k, fuzzy))) for span in spans]
 
-    def batch(self, docs: Sequence[Doc], mentions: List[List[Mention]]) -> CandidateBatch:
-        """The model's input for these mentions (see ``CandidateBatch``)."""
+    def batch(self, docs: Sequence[Doc], mentions: List[List[Mention]], unseen: Sequence[int] = ()) -> CandidateBatch:
+        """The model's input for these mentions (see ``CandidateBatch``).
+
+        unseen: flat candidate rows whose entity plays one without a KGE vector (no KGE
+            vector, no coherence either way)."""
         graph = self.graph
         rows, owner, features, entities = [], [], [], []
         for d, doc_mentions in enumerate(mentions):
@@ -154,6 +165,11 @@ class EntityLinker(KgxPipe):
             features[:, HAS_KGE_VECTOR] = graph.kge_rows[entities] >= 0
             pairs = self._coherence_pairs(mentions)
             plausibility = graph.plausibility(entities[pairs[:, 0]], entities[pairs[:, 1]])
+            if len(unseen):
+                unseen = numpy.asarray(unseen, dtype="int64")
+                kge[unseen] = 0.0
+                features[unseen, HAS_KGE_VECTOR] = 0.0
+                plausibility[numpy.isin(pairs, unseen).any(1)] = 0.0
         else:
             pairs, plausibility = numpy.zeros((0, 2), "int64"), numpy.zeros((0,), "float32")
         return CandidateBatch(
@@ -232,27 +248,40 @@ class EntityLinker(KgxPipe):
 
     def learn(self, examples: List[Example]) -> Optional[float]:
         docs = [eg.predicted for eg in examples]
-        mentions, targets = [], []
+        mentions, targets, unseen = [], [], []
+        unseen_rate = self._unseen_rate()
+        n_candidates = 0
         for eg in examples:
             doc_mentions = []
             for span, iri in gold_links(eg):
                 mention = self.mentions([span])[0]
-                if simulated_nil(span, self.cfg["nil_simulation"]):
+                if simulated(span, self.cfg["nil_simulation"]):
                     mention.candidates = [c for c in mention.candidates if c.iri != iri]
                     iri = NIL_IRI
                 target = self._target(mention, iri)
                 if target is not None:
+                    if target < len(mention.candidates) and simulated(span, unseen_rate, salt="unseen"):
+                        unseen.append(n_candidates + target)
                     doc_mentions.append(mention)
                     targets.append(target)
+                    n_candidates += len(mention.candidates)
             mentions.append(doc_mentions)
         if not targets:
             return None
-        batch = self.batch(docs, mentions)
+        batch = self.batch(docs, mentions, unseen)
         scores, backprop = self.model.begin_update((docs, batch))
         scores = self.model.ops.to_numpy(scores)
         loss, d_scores = mention_cross_entropy(scores, batch.owner, numpy.array(targets))
         backprop(self.model.ops.asarray1f(d_scores))
         return loss
+
+    def _unseen_rate(self) -> float:
+        """``unseen_simulation``, or (None) the KB's share of entities without a KGE vector."""
+        rate = self.cfg.get("unseen_simulation")
+        if rate is not None:
+            return rate
+        graph = self.graph
+        return float((graph.kge_rows < 0).mean()) if graph.kge is not None and len(graph.kb) else 0.0
 
     def _target(self, mention: Mention, iri: str) -> Optional[int]:
         """The gold candidate's index; len(candidates) for NIL (an IRI not in the KB);
@@ -333,9 +362,10 @@ class EntityLinker(KgxPipe):
         return super().from_disk(path, exclude=exclude)
 
 
-def simulated_nil(span: Span, rate: float) -> bool:
-    """Whether a training mention plays NIL: a hash of its Doc's text and its offsets below ``rate``."""
-    key = f"{span.start_char}:{span.end_char}:{span.doc.text}".encode("utf-8")
+def simulated(span: Span, rate: float, salt: str = "") -> bool:
+    """Whether a training mention plays a part: NIL (``salt`` ""), an entity known by name
+    only (``salt`` "unseen"). A hash of the salt, its Doc's text and its offsets below ``rate``."""
+    key = f"{salt}{span.start_char}:{span.end_char}:{span.doc.text}".encode("utf-8")
     return zlib.crc32(key) / 2**32 < rate
 
 

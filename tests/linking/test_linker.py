@@ -22,10 +22,10 @@ from kgx_spacy.linking.component import (
     mention_cross_entropy,
     mention_softmax,
     nearest_mentions,
-    simulated_nil,
+    simulated,
 )
 from kgx_spacy.linking.graph import LinkingGraph
-from kgx_spacy.linking.model import coherence_features
+from kgx_spacy.linking.model import HAS_KGE_VECTOR, coherence_features
 
 TURTLE = """\
 @prefix ex: <http://example.org/> .
@@ -282,10 +282,35 @@ def test_scorer_counts_nil_as_a_match(blank_with_transformer):
     assert scores["el_accuracy"] == 0.5 and scores["el_micro_f"] == 0.5
 
 
-def test_simulated_nil_is_deterministic_and_near_its_rate():
+def test_simulated_is_deterministic_and_near_its_rate():
     nlp = spacy.blank("en")
     spans = [nlp.make_doc(f"mention number {i} here")[2:3] for i in range(2000)]
-    chosen = [simulated_nil(span, 0.1) for span in spans]
-    assert chosen == [simulated_nil(span, 0.1) for span in spans]
+    chosen = [simulated(span, 0.1) for span in spans]
+    assert chosen == [simulated(span, 0.1) for span in spans]
     assert 0.07 < sum(chosen) / len(chosen) < 0.13
-    assert not any(simulated_nil(span, 0.0) for span in spans)
+    assert not any(simulated(span, 0.0) for span in spans)
+
+
+def test_unseen_candidates_lose_their_kge_vector_and_coherence(trained):
+    """A candidate row played as unseen (an entity known by name only) looks like one
+    without triples: no KGE vector, has_kge_vector 0, no plausibility with any partner."""
+    linker = trained.get_pipe("kgx_entity_linker")
+    doc = trained("paris is the capital of france .")
+    mentions = [linker.mentions(doc.ents)]
+    plain = linker.batch([doc], mentions)
+    hidden = linker.batch([doc], mentions, unseen=[0])
+    assert plain.features[0, HAS_KGE_VECTOR] == 1.0 and hidden.features[0, HAS_KGE_VECTOR] == 0.0
+    assert numpy.abs(plain.kge[0]).sum() > 0 and not hidden.kge[0].any()
+    assert numpy.array_equal(plain.kge[1:], hidden.kge[1:]) and numpy.array_equal(plain.pairs, hidden.pairs)
+    involved = (plain.pairs == 0).any(1)
+    assert (plain.plausibility[involved] != 0).any() and not hidden.plausibility[involved].any()
+    assert numpy.array_equal(plain.plausibility[~involved], hidden.plausibility[~involved])
+
+
+def test_unseen_rate_is_the_kbs_share_of_entities_without_kge(trained):
+    linker = trained.get_pipe("kgx_entity_linker")
+    share = float((linker.graph.kge_rows < 0).mean())
+    assert linker.cfg["unseen_simulation"] is None and linker._unseen_rate() == share
+    linker.cfg["unseen_simulation"] = 0.25
+    assert linker._unseen_rate() == 0.25
+    linker.cfg["unseen_simulation"] = None
