@@ -46,3 +46,18 @@ def test_corpus_labels(blank_with_transformer):
     assert found.links == {("PER", "http://x/john"): 1}
     again = make_examples(nlp)[:0]
     assert corpus_labels(lambda: iter(again)).entity_labels == set()  # another get_examples: read again
+
+
+def test_signatures_with_an_end_that_is_no_entity(blank_with_transformer):
+    """A relation whose tail is not among doc.ents (an overlap dropped it) joins a None type;
+    it sorts beside the typed signatures of the same label."""
+    nlp = blank_with_transformer()
+    nlp.add_pipe("kgx_relation_classifier")
+    examples = make_examples(nlp)
+    doc = nlp.make_doc("mary jones works for acme corp .")
+    reference = nlp.make_doc(doc.text)
+    reference.ents = [reference.char_span(0, 10, "PER")]
+    reference._.set(RELATIONS, [{"head": [0, 2], "tail": [4, 6], "label": "work_for"}])
+    examples.append(Example(doc, reference))
+    nlp.initialize(get_examples=lambda: examples)
+    assert nlp.get_pipe("kgx_relation_classifier").cfg["signatures"] == {"work_for": [["PER", None], ["PER", "ORG"]]}

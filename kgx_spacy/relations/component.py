@@ -275,7 +275,10 @@ class RelationClassifier(EntityPairPipe):
             self.cfg["signatures"] = dict(labels.get("signatures", {}))
         else:
             signatures = corpus_labels(get_examples).signatures
-            self.cfg["signatures"] = {label: sorted(map(list, types)) for label, types in sorted(signatures.items())}
+            self.cfg["signatures"] = {
+                label: sorted(map(list, types), key=lambda pair: [t or "" for t in pair])  # a type may be None
+                for label, types in sorted(signatures.items())
+            }
         set_n_types(self.model.get_ref("features"), len(self.cfg["entity_labels"]))
         self.model.get_ref("output_layer").set_dim("nO", len(self.labels))
         sample = list(islice(get_examples(), 10))
