@@ -19,7 +19,7 @@ from ..kge import (
     read_triples,
     train,
 )
-from ..kge.training import MODES, OPTIMIZERS, pick_device
+from ..kge.training import CHECKPOINT_FILE, MODES, OPTIMIZERS, pick_device
 
 TRAINING_FILE = "training.json"
 
@@ -36,14 +36,17 @@ def train_files(
     config: TrainingConfig,
     valid_file: Optional[Path] = None,
     reciprocal: bool = True,
-    eval_every: int = 0,
     echo: Callable[[str], None] = print,
+    checkpoint: Optional[Path] = None,
 ) -> Tuple[KGEModel, TrainingResult, Optional[Dict[str, float]]]:
     """Train on a TSV or RDF file and save the model to ``output``.
 
     The entities and relations are those of the training and validation files. With
-    ``valid_file`` the filtered metrics on it are reported every ``eval_every`` epochs (0: at
-    the end only) and saved with the training record in ``output/training.json``.
+    ``valid_file`` the filtered metrics on it are measured every ``config.eval_every``
+    epochs (0: at the end only), the best validation's weights are kept (early stopping
+    with ``config.patience``), and the metrics are saved with the training record in
+    ``output/training.json``. With ``checkpoint`` (a folder) the run is saved after every
+    epoch, and the same command run again continues a stopped run where it stopped.
     """
     train_triples = read_triples(train_file)
     valid_triples = read_triples(valid_file) if valid_file is not None else None
@@ -61,14 +64,17 @@ def train_files(
             f"{train_file} holds no entity-entity triples: nothing to embed, the model is empty; "
             "link without it (the linker's use_kge = false: kgx fit-config --kge sets it)"
         )
+    if checkpoint is not None and (checkpoint / CHECKPOINT_FILE).exists():
+        echo(f"continuing from the checkpoint in {checkpoint}")
 
     def on_epoch(epoch: int, loss: float) -> None:
         line = f"epoch {epoch}: loss {loss:.4f}"
-        if valid is not None and eval_every and epoch % eval_every == 0 and epoch < config.epochs:
-            line += f", valid mrr {evaluate(model, valid, [triples])['mrr']:.4f}"
+        if result_so_far.valid_mrr and result_so_far.valid_mrr[-1][0] == epoch:
+            line += f", valid mrr {result_so_far.valid_mrr[-1][1]:.4f}"
         echo(line)
 
-    result = train(model, triples, config, on_epoch=on_epoch)
+    result_so_far = TrainingResult(config)
+    result = train(model, triples, config, on_epoch=on_epoch, valid=valid, checkpoint=checkpoint, result=result_so_far)
     metrics = evaluate(model, valid, [triples]) if valid is not None else None
     model.to_disk(output)
     record = {**result.to_dict(), "valid": metrics, "train_file": str(train_file)}
@@ -121,17 +127,23 @@ def train_cli(
     ),
     seed: int = typer.Option(TrainingConfig.seed, "--seed"),
     device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda, cuda:1...; default: CUDA if available."),
-    eval_every: int = typer.Option(0, "--eval-every", min=0, help="Validation MRR every N epochs."),
+    eval_every: int = typer.Option(0, "--eval-every", min=0, help="Validation MRR every N epochs (with --valid)."),
+    patience: int = typer.Option(0, "--patience", min=0, help="Stop after N validations without a better MRR."),
+    checkpoint: Optional[Path] = typer.Option(
+        None, "--checkpoint", help="Save the run here after every epoch; the same command run again continues it.",
+        file_okay=False,
+    ),
 ) -> None:
     """Train a KGE model. Defaults: ComplEx with reciprocal relations, 1-N, Adagrad (Lacroix et al. 2018)."""
     config = TrainingConfig(
         mode=mode.value, epochs=epochs, batch_size=batch_size, optimizer=optimizer.value, lr=lr,
         lr_decay_epoch=lr_decay_epoch, n3_weight=n3, label_smoothing=label_smoothing,
         negatives=negatives, margin=margin, adversarial_temperature=temperature, seed=seed, device=device,
+        eval_every=eval_every, patience=patience,
     )
     _, result, metrics = train_files(
-        train_file, output, model.value, dim, config, valid_file=valid, reciprocal=reciprocal,
-        eval_every=eval_every, echo=typer.echo,
+        train_file, output, model.value, dim, config, valid_file=valid, reciprocal=reciprocal, echo=typer.echo,
+        checkpoint=checkpoint,
     )
     typer.echo(f"{result.seconds_per_epoch:.2f} s/epoch; saved to {output}")
     if metrics is not None:

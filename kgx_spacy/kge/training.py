@@ -1,14 +1,23 @@
-"""Training a KGEModel: 1-N cross-entropy or (self-adversarial) negative sampling."""
+"""Training a KGEModel: 1-N cross-entropy or (self-adversarial) negative sampling, with
+validation MRR, early stopping on it (the best epoch's weights kept), and a checkpoint after
+every epoch from which a stopped run continues as if it had never stopped."""
 
+import hashlib
+import os
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Callable, List, Optional
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..errors import KgxInputError
+from .evaluation import evaluate
 from .model import KGEModel
+
+CHECKPOINT_FILE = "checkpoint.pt"
 
 MODES = ("1-n", "negative-sampling")
 OPTIMIZERS = {"adagrad": torch.optim.Adagrad, "adam": torch.optim.Adam}
@@ -33,6 +42,8 @@ class TrainingConfig:
         weighted by softmax(α · logit); 0 weights them uniformly.
     seed: shuffling and sampling seed; with the model's seed, CPU runs repeat exactly.
     device: "cpu", "cuda", "cuda:1", ...; None: CUDA when available, else the CPU.
+    eval_every: filtered validation MRR every this many epochs (and at the last); 0: never.
+    patience: stop after this many validations in a row without a better MRR; 0: never.
     """
 
     mode: str = "1-n"
@@ -48,6 +59,8 @@ class TrainingConfig:
     adversarial_temperature: float = 1.0
     seed: int = 0
     device: Optional[str] = None
+    eval_every: int = 0
+    patience: int = 0
 
     def __post_init__(self):
         if self.mode not in MODES:
@@ -58,21 +71,35 @@ class TrainingConfig:
 
 @dataclass
 class TrainingResult:
-    """losses: mean loss per epoch. epoch_seconds: wall time per epoch (device synchronised)."""
+    """losses: mean loss per epoch. epoch_seconds: wall time per epoch (device synchronised;
+    validation not included). valid_mrr: (epoch, filtered validation MRR) of each
+    validation. best_epoch: the epoch whose weights the model holds at the end (the last
+    without validation). stopped_early: whether ``patience`` ended the run."""
 
     config: TrainingConfig
     losses: List[float] = field(default_factory=list)
     epoch_seconds: List[float] = field(default_factory=list)
+    valid_mrr: List[Tuple[int, float]] = field(default_factory=list)
+    best_epoch: int = 0
+    stopped_early: bool = False
 
     @property
     def seconds_per_epoch(self) -> float:
         return sum(self.epoch_seconds) / max(1, len(self.epoch_seconds))
+
+    @property
+    def best_mrr(self) -> Optional[float]:
+        return max((mrr for _, mrr in self.valid_mrr), default=None)
 
     def to_dict(self) -> dict:
         return {
             "config": asdict(self.config),
             "losses": self.losses,
             "seconds_per_epoch": self.seconds_per_epoch,
+            "epoch_seconds": self.epoch_seconds,
+            "valid_mrr": self.valid_mrr,
+            "best_epoch": self.best_epoch,
+            "stopped_early": self.stopped_early,
         }
 
 
@@ -110,33 +137,50 @@ def train(
     triples: Tensor,
     config: TrainingConfig,
     on_epoch: Optional[Callable[[int, float], None]] = None,
+    valid: Optional[Tensor] = None,
+    filter_triples: Sequence[Tensor] = (),
+    checkpoint: Optional[Union[str, Path]] = None,
+    result: Optional[TrainingResult] = None,
 ) -> TrainingResult:
     """Train ``model`` in place on ``triples`` (ids, shape: (m, 3)).
 
     A reciprocal model trains on the triples and their inverses and predicts (or corrupts)
     tails only; otherwise both tails and heads are predicted (or corrupted, half of each batch).
     on_epoch: called after each epoch with (epoch, mean loss), epochs counted from 1.
+    valid: triples (shape: (v, 3)) whose filtered MRR is measured every ``eval_every``
+        epochs, ``triples`` and ``filter_triples`` filtered out; the model ends with the
+        weights of the best validation.
+    checkpoint: a folder; after every epoch the model, optimiser, random state and result
+        are saved there, and a run started with the same folder and config continues from
+        the last saved epoch (the same weights an uninterrupted run reaches).
+    result: the record to fill (read it from ``on_epoch`` to see the validations so far).
     """
     device = pick_device(config.device)
     model.to(device)
     model.train()
-    triples = triples.to(device)
+    train_triples = triples.to(device)
     if model.reciprocal:
-        triples = with_inverses(triples, len(model.factory.relations))
+        train_triples = with_inverses(train_triples, len(model.factory.relations))
     generator = torch.Generator(device=device).manual_seed(config.seed)
     optimizer = OPTIMIZERS[config.optimizer](model.parameters(), lr=config.lr)
     step = _one_to_all_step if config.mode == "1-n" else _negative_sampling_step
-    result = TrainingResult(config)
-    for epoch in range(1, config.epochs + 1):
-        if epoch == config.lr_decay_epoch:
-            for group in optimizer.param_groups:
-                group["lr"] = config.lr / 10
+    result = result if result is not None else TrainingResult(config)
+    best: Optional[Dict[str, Tensor]] = None
+    path = Path(checkpoint) / CHECKPOINT_FILE if checkpoint is not None else None
+    if path is not None and path.exists():
+        best = _resume(path, model, optimizer, generator, result)
+    for epoch in range(len(result.losses) + 1, config.epochs + 1):
+        if result.stopped_early:
+            break
+        for group in optimizer.param_groups:
+            decayed = config.lr_decay_epoch is not None and epoch >= config.lr_decay_epoch
+            group["lr"] = config.lr / 10 if decayed else config.lr
         start = time.perf_counter()
-        order = torch.randperm(len(triples), generator=generator, device=device)
+        order = torch.randperm(len(train_triples), generator=generator, device=device)
         total = torch.zeros((), device=device)
         n_batches = 0
-        for begin in range(0, len(triples), config.batch_size):
-            batch = triples[order[begin : begin + config.batch_size]]
+        for begin in range(0, len(train_triples), config.batch_size):
+            batch = train_triples[order[begin : begin + config.batch_size]]
             loss = step(model, batch, config, generator)
             if config.n3_weight:
                 loss = loss + config.n3_weight * model.n3(batch[:, 0], batch[:, 1], batch[:, 2])
@@ -148,10 +192,73 @@ def train(
         mean_loss = total.item() / max(1, n_batches)  # .item() waits for the device
         result.epoch_seconds.append(time.perf_counter() - start)
         result.losses.append(mean_loss)
+        if valid is not None and config.eval_every and (epoch % config.eval_every == 0 or epoch == config.epochs):
+            model.eval()
+            mrr = evaluate(model, valid, [triples, *filter_triples])["mrr"]
+            model.train()
+            if not result.valid_mrr or mrr > result.best_mrr:
+                best, result.best_epoch = _copy(model), epoch
+            result.valid_mrr.append((epoch, mrr))
+            since = sum(1 for e, _ in result.valid_mrr if e > result.best_epoch)
+            result.stopped_early = bool(config.patience) and since >= config.patience
+        elif best is None:
+            result.best_epoch = epoch
+        if path is not None:
+            _save(path, model, optimizer, generator, result, best)
         if on_epoch is not None:
             on_epoch(epoch, mean_loss)
+    if best is not None:
+        model.load_state_dict(best)
     model.eval()
     return result
+
+
+def _graph_key(model: KGEModel) -> str:
+    """What a checkpoint must share with the run that continues it, beside the config."""
+    factory = model.factory
+    text = "\n".join([model.interaction_name, str(model.dim), str(model.reciprocal), *factory.entities, *factory.relations])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _copy(model: KGEModel) -> Dict[str, Tensor]:
+    return {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
+
+
+def _save(path: Path, model, optimizer, generator, result: TrainingResult, best) -> None:
+    """The checkpoint, written whole or not at all (a temporary file, then a rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {
+        "config": asdict(result.config),
+        "graph": _graph_key(model),
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "generator": generator.get_state(),
+        "result": {k: v for k, v in result.to_dict().items() if k not in ("config", "seconds_per_epoch")},
+        "best": best,
+    }
+    temporary = path.with_name(path.name + ".tmp")
+    torch.save(state, temporary)
+    os.replace(temporary, path)
+
+
+def _resume(path: Path, model, optimizer, generator, result: TrainingResult) -> Optional[Dict[str, Tensor]]:
+    """Load a checkpoint into the run; RETURNS the best weights it holds."""
+    state = torch.load(path, map_location=model.entity_embeddings.device, weights_only=True)
+    if state.get("graph") != _graph_key(model):
+        raise KgxInputError(path, "a checkpoint of another graph or model (entities, relations, interaction or "
+                                  "dimension differ): delete it to start again")
+    saved = {k: v for k, v in state["config"].items() if k not in ("epochs", "patience", "device")}
+    wanted = {k: v for k, v in asdict(result.config).items() if k not in ("epochs", "patience", "device")}
+    if saved != wanted:
+        changed = sorted(k for k in wanted if saved.get(k) != wanted[k])
+        raise KgxInputError(path, f"a checkpoint of another training configuration ({', '.join(changed)} differ): "
+                                  "continue with the same settings, or delete it to start again")
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    generator.set_state(state["generator"])
+    for key, value in state["result"].items():
+        setattr(result, key, [tuple(v) for v in value] if key == "valid_mrr" else value)
+    return state["best"]
 
 
 def _one_to_all_step(model: KGEModel, batch: Tensor, config: TrainingConfig, generator) -> Tensor:

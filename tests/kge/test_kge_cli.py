@@ -61,3 +61,19 @@ def test_a_graph_without_entity_entity_triples_says_how_to_link_without_it(tmp_p
     assert "holds no entity-entity triples" in result.output and "use_kge = false" in result.output
     with pytest.raises(KgxInputError, match="embeds no entity .* use_kge = false"):
         LinkingGraph(build_kb([graph]), KGEModel.from_disk(out))
+
+
+def test_a_checkpointed_run_continues_with_more_epochs(tsv_files, tmp_path):
+    train, test = tsv_files
+    out, checkpoint = tmp_path / "model", tmp_path / "checkpoint"
+    args = ["kge", "train", str(train), "--valid", str(test), "-o", str(out), "--checkpoint", str(checkpoint),
+            "--eval-every", "5", "--patience", "100", "--dim", "8", "--batch-size", "16", "--n3", "0.001"]
+    assert CliRunner().invoke(app, [*args, "--epochs", "10"]).exit_code == 0
+    result = CliRunner().invoke(app, [*args, "--epochs", "20"])
+    assert result.exit_code == 0, result.output
+    assert "continuing from the checkpoint" in result.output
+    assert "epoch 10:" not in result.output and "epoch 11: loss" in result.output and "epoch 15: loss" in result.output
+    record = json.loads((out / "training.json").read_text())
+    assert len(record["losses"]) == 20 and [e for e, _ in record["valid_mrr"]] == [5, 10, 15, 20]
+    changed = CliRunner().invoke(app, [*args, "--epochs", "30", "--lr", "0.5"])
+    assert changed.exit_code == 2 and "another training configuration (lr differ)" in changed.output

@@ -5,6 +5,7 @@ from dataclasses import replace
 import pytest
 import torch
 
+from kgx_spacy.errors import KgxInputError
 from kgx_spacy.kge import KGEModel, TrainingConfig, evaluate, train
 from kgx_spacy.kge.training import self_adversarial_loss, with_inverses
 
@@ -75,3 +76,59 @@ def test_self_adversarial_weights_favour_hard_negatives():
 def test_unknown_training_mode_is_refused():
     with pytest.raises(ValueError, match="unknown training mode"):
         TrainingConfig(mode="k-vs-all")
+
+
+class Stop(Exception):
+    pass
+
+
+def test_a_stopped_checkpointed_run_continues_to_the_same_embeddings(couples, tmp_path):
+    """Killed after epoch 3 (the checkpoint of epoch 3 written), started again with the same
+    folder: epochs 4-6 run, and the weights, losses and validations equal an uninterrupted run."""
+    factory, triples, planted = couples
+    config = replace(ONE_TO_ALL, epochs=6, eval_every=2)
+
+    def stop_after_3(epoch, loss):
+        if epoch == 3:
+            raise Stop
+
+    whole = KGEModel("complex", factory, dim=4, seed=1)
+    expected = train(whole, triples, config, valid=planted)
+    stopped = KGEModel("complex", factory, dim=4, seed=1)
+    with pytest.raises(Stop):
+        train(stopped, triples, config, on_epoch=stop_after_3, valid=planted, checkpoint=tmp_path)
+    epochs = []
+    again = KGEModel("complex", factory, dim=4, seed=99)  # another start: the checkpoint decides
+    result = train(again, triples, config, on_epoch=lambda e, _: epochs.append(e), valid=planted, checkpoint=tmp_path)
+    assert epochs == [4, 5, 6]
+    assert result.losses == expected.losses and result.valid_mrr == expected.valid_mrr
+    assert torch.equal(again.entity_embeddings, whole.entity_embeddings)
+    assert torch.equal(again.relation_embeddings, whole.relation_embeddings)
+
+
+def test_a_checkpoint_of_another_configuration_is_refused(couples, tmp_path):
+    factory, triples, _ = couples
+    train(KGEModel("complex", factory, dim=4), triples, replace(ONE_TO_ALL, epochs=1), checkpoint=tmp_path)
+    with pytest.raises(KgxInputError, match="lr"):
+        train(KGEModel("complex", factory, dim=4), triples, replace(ONE_TO_ALL, epochs=2, lr=0.5), checkpoint=tmp_path)
+
+
+def test_early_stopping_keeps_the_best_validation(couples):
+    """lr 5.0 makes Adagrad overshoot: validation MRR falls after its best, patience 2 stops
+    the run, and the model holds the best validation's weights."""
+    factory, triples, planted = couples
+    config = TrainingConfig(epochs=60, batch_size=16, lr=5.0, eval_every=1, patience=2)
+    model = KGEModel("complex", factory, dim=4, seed=0)
+    result = train(model, triples, config, valid=planted)
+    best_epoch, best_mrr = max(result.valid_mrr, key=lambda v: v[1])
+    assert result.best_epoch == best_epoch and result.stopped_early
+    assert len(result.losses) == result.valid_mrr[-1][0] < config.epochs
+    assert [e for e, _ in result.valid_mrr if e > best_epoch] == [best_epoch + 1, best_epoch + 2]
+    assert evaluate(model, planted, [triples])["mrr"] == pytest.approx(best_mrr)
+
+
+def test_a_checkpoint_of_another_graph_is_refused(couples, tmp_path):
+    factory, triples, _ = couples
+    train(KGEModel("complex", factory, dim=4), triples, replace(ONE_TO_ALL, epochs=1), checkpoint=tmp_path)
+    with pytest.raises(KgxInputError, match="another graph"):
+        train(KGEModel("complex", factory, dim=6), triples, replace(ONE_TO_ALL, epochs=2), checkpoint=tmp_path)
