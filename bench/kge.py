@@ -70,7 +70,16 @@ from typing import Dict
 import torch
 from common import REPO, write_result
 
-from kgx_spacy.kge import KGEModel, TrainingConfig, TriplesFactory, evaluate, pick_device, read_triples, train
+from kgx_spacy.kge import (
+    KGEModel,
+    TrainingConfig,
+    TrainingResult,
+    TriplesFactory,
+    evaluate,
+    pick_device,
+    read_triples,
+    train,
+)
 
 FOLDERS = {"wn18rr": "WN18RR", "fb15k237": "FB15k-237"}
 SPLITS = ("train", "valid", "test")
@@ -122,6 +131,11 @@ def main() -> None:
     parser.add_argument("--no-pykeen", action="store_true", help="skip the PyKEEN run")
     parser.add_argument("--no-ours", action="store_true", help="skip the kgx_spacy run (PyKEEN only)")
     parser.add_argument("--no-eval", action="store_true", help="train only: seconds per epoch, no MRR")
+    parser.add_argument("--eval-every", type=int, default=0, help="validation MRR every N epochs (early stopping)")
+    parser.add_argument("--patience", type=int, default=0, help="stop after N validations without a better MRR")
+    parser.add_argument("--max-seconds", type=float, default=0.0, help="training + validation time budget")
+    parser.add_argument("--checkpoint", type=Path, help="save every epoch here; the same command continues a stopped run")
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's)")
     parser.add_argument("--note", help="free text stored in the result (e.g. why the budget is reduced)")
     parser.add_argument("--output", type=Path, help="default: bench/results/kge-<dataset>.json")
     args = parser.parse_args()
@@ -133,9 +147,12 @@ def main() -> None:
         "negatives": args.negatives, "margin": args.margin, "adversarial_temperature": args.temperature,
     }
     config = replace(
-        recipe["training"], seed=args.seed, device=args.device,
+        recipe["training"], seed=args.seed, device=args.device, eval_every=args.eval_every,
+        patience=args.patience, max_seconds=args.max_seconds,
         **{key: value for key, value in overrides.items() if value is not None},
     )
+    if args.threads:
+        torch.set_num_threads(args.threads)
     dim = args.dim or recipe["dim"]
     init_scale = 1e-3 if config.mode == "1-n" else (config.margin + 2) / dim  # the recipes' inits
     if config.lr_decay_epoch is not None and args.epochs is not None:
@@ -170,9 +187,15 @@ def main() -> None:
         print("kgx_spacy: skipped (--no-ours)")
     else:
         model = KGEModel(args.model, factory, dim, reciprocal=recipe["reciprocal"], init_scale=init_scale, seed=args.seed)
+        record = TrainingResult(config)
+
+        def on_epoch(epoch: int, loss: float) -> None:
+            valid = f", valid mrr {record.valid_mrr[-1][1]:.4f}" if record.valid_mrr and record.valid_mrr[-1][0] == epoch else ""
+            print(f"epoch {epoch}: loss {loss:.4f}{valid} ({_stamp(epoch)})", flush=True)
+
         result = train(
-            model, ids["train"], config,
-            on_epoch=lambda e, loss: print(f"epoch {e}: loss {loss:.4f} ({_stamp(e)})", flush=True),
+            model, ids["train"], config, on_epoch=on_epoch, valid=ids["valid"] if config.eval_every else None,
+            filter_triples=[ids["valid"], ids["test"]], checkpoint=args.checkpoint, result=record,
         )
         if not args.no_eval:
             eval_start = time.perf_counter()
@@ -183,7 +206,9 @@ def main() -> None:
             )
         metrics.update(
             seconds_per_epoch=result.seconds_per_epoch, epoch_seconds=[round(x, 1) for x in result.epoch_seconds],
-            final_loss=result.losses[-1],
+            final_loss=result.losses[-1], train_seconds=result.seconds, train_epochs=len(result.losses),
+            best_epoch=result.best_epoch, stopped_by=result.stopped_by,
+            valid_mrr_curve=[[e, round(m, 4)] for e, m in result.valid_mrr],
         )
         if args.max_triples:
             metrics["seconds_per_full_epoch"] = result.seconds_per_epoch * full_epoch
@@ -206,7 +231,10 @@ def main() -> None:
     recipe_epochs = recipe["training"].epochs
     metrics.update(
         model=args.model, dim=dim, epochs=config.epochs, recipe_epochs=recipe_epochs,
-        reduced_budget=config.epochs < recipe_epochs or bool(args.max_triples) or bool(args.max_eval),
+        # reduced: a cut of the data, or fewer epochs than the recipe's without validation deciding when to stop
+        reduced_budget=bool(args.max_triples) or bool(args.max_eval) or (
+            config.epochs < recipe_epochs and not config.eval_every
+        ),
         batch_size=config.batch_size, optimizer=config.optimizer, lr=config.lr,
         n3_weight=config.n3_weight if config.mode == "1-n" else None,
         negatives=config.negatives if config.mode == "negative-sampling" else None,

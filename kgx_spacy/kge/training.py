@@ -44,6 +44,8 @@ class TrainingConfig:
     device: "cpu", "cuda", "cuda:1", ...; None: CUDA when available, else the CPU.
     eval_every: filtered validation MRR every this many epochs (and at the last); 0: never.
     patience: stop after this many validations in a row without a better MRR; 0: never.
+    max_seconds: stop after the epoch (and its validation) that takes the run's training
+        and validation time past this; 0: no limit. A continued run counts the time before.
     """
 
     mode: str = "1-n"
@@ -61,6 +63,7 @@ class TrainingConfig:
     device: Optional[str] = None
     eval_every: int = 0
     patience: int = 0
+    max_seconds: float = 0.0
 
     def __post_init__(self):
         if self.mode not in MODES:
@@ -72,16 +75,27 @@ class TrainingConfig:
 @dataclass
 class TrainingResult:
     """losses: mean loss per epoch. epoch_seconds: wall time per epoch (device synchronised;
-    validation not included). valid_mrr: (epoch, filtered validation MRR) of each
-    validation. best_epoch: the epoch whose weights the model holds at the end (the last
-    without validation). stopped_early: whether ``patience`` ended the run."""
+    validation not included). valid_seconds: time spent validating. valid_mrr: (epoch,
+    filtered validation MRR) of each validation. best_epoch: the epoch whose weights the
+    model holds at the end (the last without validation). stopped_by: what ended the run:
+    "epochs", "patience" or "max_seconds"."""
 
     config: TrainingConfig
     losses: List[float] = field(default_factory=list)
     epoch_seconds: List[float] = field(default_factory=list)
+    valid_seconds: float = 0.0
     valid_mrr: List[Tuple[int, float]] = field(default_factory=list)
     best_epoch: int = 0
-    stopped_early: bool = False
+    stopped_by: str = "epochs"
+
+    @property
+    def stopped_early(self) -> bool:
+        return self.stopped_by != "epochs"
+
+    @property
+    def seconds(self) -> float:
+        """Training and validation time of the whole run."""
+        return sum(self.epoch_seconds) + self.valid_seconds
 
     @property
     def seconds_per_epoch(self) -> float:
@@ -97,9 +111,10 @@ class TrainingResult:
             "losses": self.losses,
             "seconds_per_epoch": self.seconds_per_epoch,
             "epoch_seconds": self.epoch_seconds,
+            "valid_seconds": self.valid_seconds,
             "valid_mrr": self.valid_mrr,
             "best_epoch": self.best_epoch,
-            "stopped_early": self.stopped_early,
+            "stopped_by": self.stopped_by,
         }
 
 
@@ -192,17 +207,24 @@ def train(
         mean_loss = total.item() / max(1, n_batches)  # .item() waits for the device
         result.epoch_seconds.append(time.perf_counter() - start)
         result.losses.append(mean_loss)
-        if valid is not None and config.eval_every and (epoch % config.eval_every == 0 or epoch == config.epochs):
+        over_time = bool(config.max_seconds) and result.seconds >= config.max_seconds
+        last = epoch == config.epochs or over_time
+        if valid is not None and config.eval_every and (epoch % config.eval_every == 0 or last):
+            start = time.perf_counter()
             model.eval()
             mrr = evaluate(model, valid, [triples, *filter_triples])["mrr"]
             model.train()
+            result.valid_seconds += time.perf_counter() - start
             if not result.valid_mrr or mrr > result.best_mrr:
                 best, result.best_epoch = _copy(model), epoch
             result.valid_mrr.append((epoch, mrr))
             since = sum(1 for e, _ in result.valid_mrr if e > result.best_epoch)
-            result.stopped_early = bool(config.patience) and since >= config.patience
+            if config.patience and since >= config.patience:
+                result.stopped_by = "patience"
         elif best is None:
             result.best_epoch = epoch
+        if over_time and not result.stopped_early:
+            result.stopped_by = "max_seconds"
         if path is not None:
             _save(path, model, optimizer, generator, result, best)
         if on_epoch is not None:
@@ -247,8 +269,9 @@ def _resume(path: Path, model, optimizer, generator, result: TrainingResult) -> 
     if state.get("graph") != _graph_key(model):
         raise KgxInputError(path, "a checkpoint of another graph or model (entities, relations, interaction or "
                                   "dimension differ): delete it to start again")
-    saved = {k: v for k, v in state["config"].items() if k not in ("epochs", "patience", "device")}
-    wanted = {k: v for k, v in asdict(result.config).items() if k not in ("epochs", "patience", "device")}
+    free = ("epochs", "patience", "device", "max_seconds")  # a continued run may change these
+    saved = {k: v for k, v in state["config"].items() if k not in free}
+    wanted = {k: v for k, v in asdict(result.config).items() if k not in free}
     if saved != wanted:
         changed = sorted(k for k in wanted if saved.get(k) != wanted[k])
         raise KgxInputError(path, f"a checkpoint of another training configuration ({', '.join(changed)} differ): "
@@ -258,6 +281,8 @@ def _resume(path: Path, model, optimizer, generator, result: TrainingResult) -> 
     generator.set_state(state["generator"])
     for key, value in state["result"].items():
         setattr(result, key, [tuple(v) for v in value] if key == "valid_mrr" else value)
+    if result.stopped_by == "max_seconds":
+        result.stopped_by = "epochs"  # a new budget
     return state["best"]
 
 

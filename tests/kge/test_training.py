@@ -132,3 +132,12 @@ def test_a_checkpoint_of_another_graph_is_refused(couples, tmp_path):
     train(KGEModel("complex", factory, dim=4), triples, replace(ONE_TO_ALL, epochs=1), checkpoint=tmp_path)
     with pytest.raises(KgxInputError, match="another graph"):
         train(KGEModel("complex", factory, dim=6), triples, replace(ONE_TO_ALL, epochs=2), checkpoint=tmp_path)
+
+
+def test_a_time_budget_ends_the_run_and_a_continued_run_goes_on(couples, tmp_path):
+    factory, triples, _ = couples
+    config = replace(ONE_TO_ALL, epochs=5, max_seconds=1e-9)
+    result = train(KGEModel("complex", factory, dim=4), triples, config, checkpoint=tmp_path)
+    assert (len(result.losses), result.stopped_by) == (1, "max_seconds")
+    result = train(KGEModel("complex", factory, dim=4), triples, replace(config, max_seconds=0.0), checkpoint=tmp_path)
+    assert (len(result.losses), result.stopped_by) == (5, "epochs")
