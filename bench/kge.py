@@ -61,6 +61,7 @@ budgets: see each file's note; the full recipes need a GPU):
 
 import argparse
 import importlib.util
+import json
 import os
 import time
 from dataclasses import replace
@@ -136,6 +137,9 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=0.0, help="training + validation time budget")
     parser.add_argument("--checkpoint", type=Path, help="save every epoch here; the same command continues a stopped run")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's)")
+    parser.add_argument("--pykeen-epochs", type=int, help="PyKEEN trains this many epochs (its speed), not the run's")
+    parser.add_argument("--merge", action="store_true",
+                        help="add this run's figures to the existing result file (e.g. PyKEEN's beside a long run of ours)")
     parser.add_argument("--note", help="free text stored in the result (e.g. why the budget is reduced)")
     parser.add_argument("--output", type=Path, help="default: bench/results/kge-<dataset>.json")
     args = parser.parse_args()
@@ -222,12 +226,18 @@ def main() -> None:
     elif importlib.util.find_spec("pykeen") is None:
         print("pykeen: not importable, so no side-by-side figures (pip install pykeen)")
     else:
-        pykeen_metrics = run_pykeen(args.model, factory, ids, known, dim, recipe["reciprocal"], config, init_scale, device, args)
+        pykeen_config = replace(config, epochs=args.pykeen_epochs) if args.pykeen_epochs else config
+        pykeen_metrics = run_pykeen(
+            args.model, factory, ids, known, dim, recipe["reciprocal"], pykeen_config, init_scale, device, args
+        )
+        pykeen_metrics["pykeen_epochs"] = pykeen_config.epochs
         if args.max_triples:
             pykeen_metrics["pykeen_seconds_per_full_epoch"] = pykeen_metrics["pykeen_seconds_per_epoch"] * full_epoch
         metrics.update(pykeen_metrics)
         print(f"pykeen: {pykeen_metrics}", flush=True)
 
+    if config.mode == "1-n":
+        metrics.update(flop_seconds(factory, ids["train"], dim, config.batch_size, recipe["reciprocal"], device))
     recipe_epochs = recipe["training"].epochs
     metrics.update(
         model=args.model, dim=dim, epochs=config.epochs, recipe_epochs=recipe_epochs,
@@ -243,10 +253,40 @@ def main() -> None:
         torch_threads=torch.get_num_threads(), torch_version=torch.__version__,
         note=args.note,
     )
+    output = args.output or REPO / "bench" / "results" / f"kge-{args.dataset}.json"
+    extra = {}
+    if args.merge and output.exists():
+        before = json.loads(output.read_text())
+        keep = {k: v for k, v in before["metrics"].items() if k not in metrics or metrics[k] is None}
+        metrics = {**keep, **{k: v for k, v in metrics.items() if v is not None}}
+        for key in ("note", "epochs", "reduced_budget", "train_triples", "steps_per_epoch"):
+            metrics[key] = before["metrics"].get(key, metrics.get(key))  # the main run's
+        extra["merged_commands"] = [*before.get("merged_commands", []), before["command"]]
     write_result(
         f"kge-{args.dataset}", args.dataset, "test", metrics, time.perf_counter() - started,
-        device.index or 0 if device.type == "cuda" else -1, "bench/kge.py", encoder=None, output=args.output,
+        device.index or 0 if device.type == "cuda" else -1, "bench/kge.py", encoder=None, output=output, **extra,
     )
+
+
+def flop_seconds(factory: TriplesFactory, train_ids, dim: int, batch_size: int, reciprocal: bool, device) -> Dict:
+    """The seconds of an epoch's matrix products alone, at this machine's measured rate: a
+    1-N step is three (b × k) by (k × n) products (scores, their gradient for the queries
+    and for the entity table; k = 2d for complex models), timed here, best of three.
+    RETURNS: flop_seconds_per_epoch and matmul_gflops (the rate of those products)."""
+    n, k, b = len(factory.entities), 2 * dim, batch_size
+    q, table, grad = (torch.randn(shape, device=device) for shape in ((b, k), (n, k), (b, n)))
+    products = (lambda: q @ table.T, lambda: grad @ table, lambda: grad.T @ q)
+    seconds = 0.0
+    for product in products:
+        product()
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            product()
+            times.append(time.perf_counter() - start)
+        seconds += min(times)
+    steps = _steps(len(train_ids), batch_size, reciprocal)
+    return {"flop_seconds_per_epoch": seconds * steps, "matmul_gflops": 3 * 2 * b * k * n / seconds / 1e9}
 
 
 def _steps(n_triples: int, batch_size: int, reciprocal: bool) -> int:

@@ -3,6 +3,7 @@
 from .evaluation import KnownTriples, evaluate, rank, rank_metrics
 from .interactions import INTERACTIONS, Interaction
 from .model import KGEModel, default_init_scale
+from .plausibility import Plausibility
 from .training import TrainingConfig, TrainingResult, pick_device, train
 from .triples import LabelledTriples, TriplesFactory, rdf_triples, read_triples
 
@@ -12,6 +13,7 @@ __all__ = [
     "KGEModel",
     "KnownTriples",
     "LabelledTriples",
+    "Plausibility",
     "TrainingConfig",
     "TrainingResult",
     "TriplesFactory",

@@ -1,0 +1,92 @@
+"""How plausible the KG's embeddings find a triple given by IRIs: the one interface other
+components (relation scoring, the KG-feedback comparison) use to ask the KGE.
+
+A triple's plausibility is read two ways:
+
+- ``score``: the model's raw score of (h, r, t), higher is more plausible; comparable only
+  between triples of one model;
+- ``rank``: where the object ranks among every entity as the tail of (h, r, ?), ties
+  counting half (1 = the most plausible object); with ``known`` triples filtered out, as in
+  filtered link prediction, so that the other true objects of (h, r) do not push it down;
+  ``percentile`` = 1 - (rank - 1) / (n - 1), in [0, 1], comparable across relations and models.
+
+A triple with an entity or relation the model does not know gets NaN: the KGE has no
+opinion on it (a new entity has no vector).
+"""
+
+from pathlib import Path
+from typing import Iterable, Sequence, Tuple, Union
+
+import numpy
+import torch
+
+from .evaluation import KnownTriples, realistic_ranks
+from .model import KGEModel
+
+Triple = Tuple[str, str, str]
+
+
+class Plausibility:
+    """The KGE's view of triples by IRI.
+
+    model: a trained KGEModel whose labels are IRIs (``kgx kge train`` on an RDF graph).
+    known: triples (IRIs) to filter out of ``rank`` besides the one ranked (usually the
+        graph the model was trained on); triples with unknown labels are skipped.
+    """
+
+    def __init__(self, model: KGEModel, known: Iterable[Triple] = ()):
+        self.model = model.eval()
+        self.factory = model.factory
+        ids = self._ids(list(known))
+        rows = ids[~numpy.isnan(ids).any(1)].astype("int64")
+        self.known = KnownTriples(torch.from_numpy(rows).reshape(-1, 3))
+
+    @classmethod
+    def from_disk(cls, path: Union[str, Path], known: Iterable[Triple] = ()) -> "Plausibility":
+        return cls(KGEModel.from_disk(path), known)
+
+    def knows(self, iri: str) -> bool:
+        """Whether the model has a vector for this entity IRI."""
+        return iri in self.factory.entity_to_id
+
+    @torch.no_grad()
+    def score(self, triples: Sequence[Triple]) -> numpy.ndarray:
+        """The raw score of each triple; NaN where a label is unknown. shape (m,)."""
+        ids, found = self._found(triples)
+        out = numpy.full(len(triples), numpy.nan, dtype="float64")
+        if found.any():
+            rows = torch.from_numpy(ids[found].astype("int64"))
+            out[found] = self.model.score_hrt(rows).double().numpy()
+        return out
+
+    @torch.no_grad()
+    def rank(self, triples: Sequence[Triple], batch_size: int = 256) -> numpy.ndarray:
+        """The object's filtered rank among every entity as the tail of (h, r, ?); ties
+        count half; NaN where a label is unknown. shape (m,)."""
+        ids, found = self._found(triples)
+        out = numpy.full(len(triples), numpy.nan, dtype="float64")
+        rows = torch.from_numpy(ids[found].astype("int64")).reshape(-1, 3)
+        ranks = []
+        for begin in range(0, len(rows), batch_size):
+            h, r, t = rows[begin : begin + batch_size].unbind(dim=1)
+            ranks.append(realistic_ranks(self.model.score_t(h, r), t, self.known.tails(h, r)))
+        if ranks:
+            out[found] = torch.cat(ranks).double().numpy()
+        return out
+
+    def percentile(self, triples: Sequence[Triple]) -> numpy.ndarray:
+        """1 - (rank - 1) / (n - 1): 1.0 for the most plausible object, 0.0 for the least."""
+        n = max(2, len(self.factory.entities))
+        return 1.0 - (self.rank(triples) - 1.0) / (n - 1)
+
+    def _found(self, triples: Sequence[Triple]) -> Tuple[numpy.ndarray, numpy.ndarray]:
+        ids = self._ids(list(triples))
+        return ids, ~numpy.isnan(ids).any(1)
+
+    def _ids(self, triples: Sequence[Triple]) -> numpy.ndarray:
+        """(m, 3) ids as floats, NaN for an unknown label."""
+        entities, relations = self.factory.entity_to_id, self.factory.relation_to_id
+        out = numpy.full((len(triples), 3), numpy.nan)
+        for i, (h, r, t) in enumerate(triples):
+            out[i] = (entities.get(h, numpy.nan), relations.get(r, numpy.nan), entities.get(t, numpy.nan))
+        return out
