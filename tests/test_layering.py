@@ -3,7 +3,7 @@
 Floors, bottom up (a module may import its own folder and anything on a lower floor):
 errors; file helpers; the Doc contract, IRIs, literals, inputs and other leaf helpers; shared model
 parts, scoring and training helpers; the pipe base class, KB and KGE; the components (no component imports
-another); RDF and supervision; corpora and the extraction engine; the CLI, whose command
+another); RDF and supervision; corpora, the extraction engine and the KG feedback; the CLI, whose command
 modules never import each other (``cli/__init__`` assembles them).
 """
 
@@ -22,7 +22,7 @@ FLOORS = [
     {"pipe", "kb", "kge"},
     {"ner", "relations", "attributes", "linking"},
     {"rdf", "supervision"},
-    {"corpora", "extract"},
+    {"corpora", "extract", "feedback"},
     {"cli"},
 ]
 FLOOR = {unit: level for level, units in enumerate(FLOORS) for unit in units}

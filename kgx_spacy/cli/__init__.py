@@ -11,7 +11,7 @@ from typing import Callable
 import typer
 
 from ..errors import KgxInputError, KgxStoreError
-from . import calibrate, convert, distant, export, kb, kge, query, train
+from . import calibrate, compare, convert, distant, export, kb, kge, query, train
 
 app = typer.Typer(
     name="kgx",
@@ -46,6 +46,7 @@ def clean_errors(command: Callable) -> Callable:
 # (group, name, command), in the order ``kgx --help`` lists them.
 COMMANDS = [
     (app, "calibrate", calibrate.calibrate_cli),
+    (app, "compare", compare.compare_cli),
     (app, "convert", convert.convert_cli),
     (app, "export", export.export_cli),
     (app, "extract", export.extract_cli),

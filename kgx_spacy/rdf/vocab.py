@@ -18,3 +18,8 @@ class KGX(DefinedNamespace):
     confidence: URIRef  # the producing component's score in [0, 1], xsd:double
     runId: URIRef  # identifier of the extraction run
     nil: URIRef  # true when a mention matched nothing in the KB and its IRI was minted
+    # kgx compare: the evidence of a fact extracted from several documents
+    documentCount: URIRef  # how many documents state the fact, xsd:integer
+    plausibility: URIRef  # the KG embeddings' percentile of the triple in [0, 1], xsd:double
+    rankScore: URIRef  # the ranking's score of the fact in [0, 1], xsd:double
+    conflictsWith: URIRef  # an object the KG holds for the same subject and functional predicate
