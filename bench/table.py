@@ -44,6 +44,12 @@ ANCHORS = {
         "link_f1": "KnowledgeNet, supervised, hidden fold 5: baseline 5 0.504 · Diffbot 0.726 · human 0.822",
         "supervised_link_f1": "baseline: the same config trained on the annotated folds, same budget",
     },
+    "kg-feedback": {
+        "average_precision": "the learned ranking, cross-fitted",
+        "confidence_only_average_precision": "baseline: extraction confidence alone",
+        "no_kge_average_precision": "ablation: the ranking without the KGE (confidence, documents)",
+        "kge_only_average_precision": "ablation: the KGE's percentile alone",
+    },
 }
 
 
@@ -70,6 +76,8 @@ EXTRA = {
     "webnlg-distant": ("fact_coverage", "entity_coverage", "literal_coverage", "sample_precision"),
     "webnlg-decision": ("best_",),
     "own-kg-knowledgenet": ("distant_fact_coverage", "distant_sample_precision"),
+    "kg-feedback": ("heldout_recall", "precision_at_", "average_precision", "confidence_only_", "no_kge_average",
+                    "kge_only_average", "conflicts_found", "conflicts_real"),
 }
 # Benchmarks whose figures only their own README table shows.
 OWN_TABLE = {"webnlg-losses"}

@@ -22,7 +22,6 @@ from ..feedback.compare import (
     endpoint_rows,
     open_source,
     store_rows,
-    text,
     write_facts,
 )
 from ..iris import DEFAULT_BASE_IRI
@@ -41,7 +40,7 @@ def compare_cli(
     endpoint: Optional[str] = typer.Option(None, "--endpoint", help="Read the extracted facts from this SPARQL endpoint."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write every compared fact here."),
     fmt: Optional[str] = typer.Option(None, "--format", "-f", help="trig, nq (a named graph per class), json or csv; default from --output."),
-    ranking: Optional[Path] = typer.Option(None, "--ranking", help="Ranking weights (JSON); default: extraction confidence."),
+    ranking: Optional[Path] = typer.Option(None, "--ranking", help="Ranking weights (JSON); default: the one learned on WebNLG dev (bench/kg_feedback.py)."),
     top: int = typer.Option(15, "--top", min=0, help="Rows of new facts and of conflicts to print."),
     base_iri: str = typer.Option(DEFAULT_BASE_IRI + "compare/", "--base-iri", help="Base of the class graphs' IRIs."),
 ) -> None:
@@ -55,7 +54,7 @@ def compare_cli(
         raise KgxInputError(output, f"unknown format {fmt!r}: {', '.join(FORMATS)}")
     graph = KnowledgeGraph.from_files(kg)
     plausibility = Plausibility.from_disk(kge, known=_iri_triples(graph)) if kge is not None else None
-    weights = Ranking.from_disk(ranking) if ranking is not None else Ranking()
+    weights = Ranking.from_disk(ranking) if ranking is not None else Ranking.default()
     if endpoint is not None:
         rows, nils = endpoint_rows(SparqlEndpoint(endpoint).query)
     else:
@@ -75,7 +74,7 @@ def compare_cli(
     for kind in (NEW, CONFLICTING):
         shown = [f for f in facts if f.kind == kind][:top]
         if shown:
-            console.print(_table(kind, shown))
+            console.print(_table(kind, shown, graph.labels))
     if output is not None:
         write_facts(facts, output, fmt, base_iri)
         console.print(f"→ {output}")
@@ -86,24 +85,25 @@ def _iri_triples(graph: KnowledgeGraph):
     return [(s.value, p.value, o.value) for s, p, o in graph.triples if isinstance(o, ox.NamedNode)]
 
 
-def _table(kind: str, facts) -> Table:
+def _table(kind: str, facts, labels) -> Table:
     table = Table(title=f"{kind} facts, best first" if kind == NEW else "conflicts with the KG", show_lines=False)
     for column in ("subject", "predicate", "object", "docs", "conf.", "KGE", "score"):
         table.add_column(column, overflow="fold")
     if kind == CONFLICTING:
         table.add_column("the KG says", overflow="fold")
     for fact in facts:
-        row = [_short(text(fact.subject)), _short(text(fact.predicate)), _short(text(fact.object)),
+        row = [_show(fact.subject, labels), _show(fact.predicate, {}), _show(fact.object, labels),
                str(len(fact.documents)), f"{fact.confidence:.2f}",
                "–" if fact.plausibility is None else f"{fact.plausibility:.3f}", f"{fact.score:.3f}"]
         if kind == CONFLICTING:
-            row.append(", ".join(_short(text(o)) for o in fact.kg_objects))
+            row.append(", ".join(_show(o, labels) for o in fact.kg_objects))
         table.add_row(*row)
     return table
 
 
-def _short(iri: str) -> str:
-    """An IRI's last segment (the table's width is a terminal's)."""
-    if iri.startswith('"'):
-        return iri.split('"^^')[0].strip('"')
-    return iri.rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+def _show(term, labels) -> str:
+    """A term for the table: a literal's value; an IRI's label in the KG, or its last segment."""
+    if isinstance(term, ox.Literal):
+        return term.value
+    local = term.value.rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+    return f"{labels[term]} ({local})" if term in labels else local

@@ -3,7 +3,8 @@
 Each extracted fact (an asserted triple of ``kgx_rdf``'s output, its provenance read from
 the reified statements) is grouped over the documents that state it and classed:
 
-- ``confirmed``: the KG holds the very triple;
+- ``confirmed``: the KG holds the very triple, literals compared by value (``value_key``:
+  "560937000.0 (kilometres)" and "560,937,000 km" as extracted are one value);
 - ``new_entity``: an end is a new entity (a mention the linker sent to NIL, whose IRI was
   minted, or any IRI the KG does not name);
 - ``conflicting``: the predicate is functional in the KG (declared ``owl:FunctionalProperty``,
@@ -20,8 +21,10 @@ of the triple (``kge.Plausibility.percentile``, for entity objects the KGE knows
 import csv
 import json
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
@@ -30,8 +33,10 @@ import pyoxigraph as ox
 
 from ..errors import KgxInputError
 from ..io import atomic_write
+from ..kb import normalise
 from ..kb.build import read_quads
 from ..kge import Plausibility
+from ..literals import CDT_UCUM, LEADING_NUMBER, normalize_value
 
 CONFIRMED, NEW, CONFLICTING, NEW_ENTITY = "confirmed", "new", "conflicting", "new_entity"
 CLASSES = (NEW, CONFLICTING, CONFIRMED, NEW_ENTITY)
@@ -104,22 +109,28 @@ class KnowledgeGraph:
 
     triples: every statement (graph names ignored). entities: the IRIs it names (subjects,
     IRI objects). functional: its functional predicates (see the module docstring).
+    labels: an ``rdfs:label`` of each entity that has one, to show people.
     """
 
     def __init__(self, triples: Iterable[Triple]):
         self.triples: Set[Triple] = set()
+        self.keys: Set[tuple] = set()  # (subject, predicate, value_key(object))
         self.objects: Dict[Tuple[ox.NamedNode, ox.NamedNode], Set[Term]] = defaultdict(set)
         self.entities: Set[ox.NamedNode] = set()
+        self.labels: Dict[ox.NamedNode, str] = {}
         declared = set()
         for s, p, o in triples:
             if not isinstance(s, ox.NamedNode):
                 continue
             self.triples.add((s, p, o))
+            self.keys.add((s, p, value_key(o)))
             self.entities.add(s)
             if isinstance(o, ox.NamedNode) and p.value != RDF_TYPE:
                 self.entities.add(o)
             if p.value == RDF_TYPE and isinstance(o, ox.NamedNode) and o.value == OWL_FUNCTIONAL:
                 declared.add(s)
+            if p.value == RDFS_LABEL and isinstance(o, ox.Literal):
+                self.labels.setdefault(s, o.value)
             if p.value not in NOT_FACTS:
                 self.objects[(s, p)].add(o)
         subjects: Dict[ox.NamedNode, List[int]] = defaultdict(list)
@@ -131,6 +142,38 @@ class KnowledgeGraph:
     @classmethod
     def from_files(cls, paths: Sequence[Path]) -> "KnowledgeGraph":
         return cls((q.subject, q.predicate, q.object) for path in paths for q in read_quads(path))
+
+
+_UNIT_IN_BRACKETS = re.compile(r"\(([^()]*)\)\s*$")
+_UNIT_WORDS = re.compile(r"^[\sA-Za-z.²³/]*$")  # what may follow a number that is a measure
+_NUMBERS = {"http://www.w3.org/2001/XMLSchema#" + t for t in ("integer", "decimal", "double", "float", "int")}
+_PLAIN = {"http://www.w3.org/2001/XMLSchema#string", "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"}
+
+
+def value_key(term: Term):
+    """What two objects must share to be the same: an IRI itself; a literal its value, read
+    by the literal normaliser when the KG writes it as plain text ("January 2009" is
+    2009-01). A number, with or without a unit after it, compares by the number alone:
+    graphs and texts spell units many ways ("560937000.0 (kilometres)", "560,937,000 kms",
+    "560937000 km" typed as UCUM), and a functional property keeps one unit. Other text
+    compares without case, accents or punctuation."""
+    if not isinstance(term, ox.Literal):
+        return term
+    datatype = term.datatype.value if term.datatype is not None else None
+    lexical = term.value.strip().strip('"')
+    if datatype in _PLAIN or datatype is None:
+        value = normalize_value(_UNIT_IN_BRACKETS.sub(r"\1", lexical).strip())
+        lexical, datatype = value.lexical, value.datatype
+    if datatype in _NUMBERS or datatype == CDT_UCUM or datatype in _PLAIN:
+        number = LEADING_NUMBER.match(lexical)
+        if number and _UNIT_WORDS.match(lexical[number.end() :]):
+            try:
+                return "number", Decimal(number.group().replace(",", ""))
+            except InvalidOperation:
+                pass
+    if datatype in _PLAIN:
+        return "text", normalise(lexical)
+    return datatype, lexical
 
 
 # -- extracted facts ----------------------------------------------------------------------
@@ -201,13 +244,14 @@ def classify(facts: Iterable[Fact], kg: KnowledgeGraph, nils: Set[ox.NamedNode])
     """Set each fact's ``kind`` (and a conflict's ``kg_objects``)."""
     for fact in facts:
         ends = [fact.subject] + ([fact.object] if isinstance(fact.object, ox.NamedNode) else [])
-        if fact.triple in kg.triples:
+        held = kg.objects.get((fact.subject, fact.predicate), ())
+        if (fact.subject, fact.predicate, value_key(fact.object)) in kg.keys:
             fact.kind = CONFIRMED
         elif any(end in nils or end not in kg.entities for end in ends):
             fact.kind = NEW_ENTITY
-        elif fact.predicate in kg.functional and kg.objects.get((fact.subject, fact.predicate)):
+        elif fact.predicate in kg.functional and held:
             fact.kind = CONFLICTING
-            fact.kg_objects = sorted(kg.objects[(fact.subject, fact.predicate)], key=str)
+            fact.kg_objects = sorted(held, key=str)
         else:
             fact.kind = NEW
 
@@ -221,6 +265,8 @@ def add_plausibility(facts: Sequence[Fact], plausibility: Plausibility) -> None:
 
 
 FEATURES = ("confidence", "log_documents", "plausibility", "has_plausibility", "bias")
+# The ranking bench/kg_feedback.py learns on WebNLG dev: kgx compare's default when present.
+DEFAULT_RANKING = Path(__file__).with_name("ranking.json")
 
 
 def features(facts: Sequence[Fact]) -> numpy.ndarray:
@@ -248,6 +294,11 @@ class Ranking:
     def to_disk(self, path: Path) -> None:
         with atomic_write(path, "w") as f:
             json.dump({"features": FEATURES, "weights": list(self.weights), "source": self.source}, f, indent=2)
+
+    @classmethod
+    def default(cls) -> "Ranking":
+        """The ranking learned by bench/kg_feedback.py, or extraction confidence alone."""
+        return cls.from_disk(DEFAULT_RANKING) if DEFAULT_RANKING.exists() else cls()
 
     @classmethod
     def from_disk(cls, path: Path) -> "Ranking":

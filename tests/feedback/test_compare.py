@@ -150,3 +150,21 @@ def test_the_command_prints_and_writes_json(store_dir, kg_file, tmp_path):
     assert [r["kind"] for r in rows] == [NEW, NEW, CONFLICTING, CONFLICTING, CONFIRMED, NEW_ENTITY]
     bad = CliRunner().invoke(app, ["compare", str(tmp_path / "missing"), "--kg", str(kg_file)])
     assert bad.exit_code == 2 and "no such store folder or file" in bad.output
+
+
+def test_literals_are_compared_by_value(tmp_path):
+    """The KG's plain-text values ("560937000.0 (kilometres)", "388") and the typed literals
+    the pipeline writes are one value; a different value of a functional property conflicts."""
+    from kgx_spacy.feedback.compare import classify
+
+    lines = [f'ex:a{i} ex:pages "{300 + i}" ; ex:apoapsis "{1000 + i}.0 (kilometres)" .' for i in range(5)]
+    (tmp_path / "kg.ttl").write_text(f"@prefix ex: <{EX}> .\n" + "\n".join(lines), encoding="utf-8")
+    kg = KnowledgeGraph.from_files([tmp_path / "kg.ttl"])
+    integer, ucum = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"), ox.NamedNode("https://w3id.org/cdt/ucum")
+    facts = [
+        Fact(ox.NamedNode(EX + "a0"), ox.NamedNode(EX + "pages"), ox.Literal("300", datatype=integer)),
+        Fact(ox.NamedNode(EX + "a1"), ox.NamedNode(EX + "apoapsis"), ox.Literal("1001 km", datatype=ucum)),
+        Fact(ox.NamedNode(EX + "a2"), ox.NamedNode(EX + "pages"), ox.Literal("999", datatype=integer)),
+    ]
+    classify(facts, kg, set())
+    assert [f.kind for f in facts] == [CONFIRMED, CONFIRMED, CONFLICTING]
