@@ -1,5 +1,13 @@
-"""Shared fixtures: a tiny randomly initialised BERT built offline, and the data folder."""
+"""Shared fixtures: a tiny randomly initialised BERT built offline, the data folder, and a real
+``oxigraph serve`` on 127.0.0.1."""
 
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -80,3 +88,46 @@ def blank_with_transformer(tiny_bert):
         return nlp
 
     return make
+
+
+OXIGRAPH = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory):
+    """Base URL of an Oxigraph server with on-disk storage; killed at the end of the session."""
+    if not Path(OXIGRAPH).exists():
+        pytest.skip("the oxigraph server binary is not installed (pip install oxigraph)")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    location = tmp_path_factory.mktemp("oxigraph-server")
+    process = subprocess.Popen(
+        [OXIGRAPH, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(base, process)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_up(base: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"oxigraph exited: {process.stderr.read().decode()}")
+        try:
+            with urllib.request.urlopen(f"{base}/query?query=ASK%7B%7D", timeout=1):
+                return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.05)
+    raise RuntimeError(f"oxigraph did not answer at {base} within {timeout} s")

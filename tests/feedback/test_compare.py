@@ -18,6 +18,7 @@ from kgx_spacy.feedback.compare import (
     KnowledgeGraph,
     Ranking,
     compare,
+    endpoint_rows,
     fact_quads,
     fit_ranking,
     open_source,
@@ -25,6 +26,7 @@ from kgx_spacy.feedback.compare import (
 )
 from kgx_spacy.rdf.mapping import RDFMapping
 from kgx_spacy.rdf.oxigraph import doc_graph
+from kgx_spacy.rdf.sparql import SparqlEndpoint, replace_graphs_update
 
 EX = "http://example.org/"
 KG = f"""\
@@ -168,3 +170,19 @@ def test_literals_are_compared_by_value(tmp_path):
     ]
     classify(facts, kg, set())
     assert [f.kind for f in facts] == [CONFIRMED, CONFIRMED, CONFLICTING]
+
+
+def test_an_endpoint_gives_the_same_facts_as_the_store(store_dir, kg_file, oxigraph_server):
+    """The extracted graphs loaded into a real oxigraph serve (SPARQL Update, no text
+    spliced), read back through the endpoint: the same classed facts as from the store."""
+    endpoint = SparqlEndpoint(f"{oxigraph_server}/query", update_url=f"{oxigraph_server}/update")
+    endpoint.update("DROP ALL")
+    store = open_source(store_dir)
+    graphs = [(g, list(store.quads_for_pattern(None, None, None, g))) for g in store.named_graphs()]
+    endpoint.update(replace_graphs_update(graphs))
+    kg = KnowledgeGraph.from_files([kg_file])
+    from_store = compare(*store_rows(store), kg)
+    from_endpoint = compare(*endpoint_rows(endpoint.query), kg)
+    summary = [(f.kind, f.triple, f.documents, f.confidence) for f in from_store]
+    assert summary == [(f.kind, f.triple, f.documents, f.confidence) for f in from_endpoint]
+    assert len(summary) == 6

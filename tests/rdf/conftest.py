@@ -1,21 +1,17 @@
-"""A real ``oxigraph serve`` on 127.0.0.1 for the endpoint tests, and a faulty proxy before it."""
+"""The endpoint tests' client of the real ``oxigraph serve`` (tests/conftest.py), and a faulty
+proxy before it."""
 
-import shutil
-import subprocess
-import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from rdf_helpers import free_port
 
+from kgx_spacy.extensions import install_extensions
 from kgx_spacy.rdf.sparql import SparqlEndpoint
 
-OXIGRAPH = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
 HERE = Path(__file__).parent
 # rdflib 7.6 uses its own deprecated Dataset.default_context/ConjunctiveGraph in parse, query.
 RDFLIB_NOISE = pytest.mark.filterwarnings(
@@ -23,48 +19,17 @@ RDFLIB_NOISE = pytest.mark.filterwarnings(
 )
 
 
+@pytest.fixture(autouse=True)
+def doc_extensions():
+    """The Doc contract's extensions, as the pipeline registers them: the RDF tests build Docs
+    by hand and must not depend on another test having loaded a pipeline first."""
+    install_extensions()
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         if HERE in item.path.parents:
             item.add_marker(RDFLIB_NOISE)
-
-
-@pytest.fixture(scope="session")
-def oxigraph_server(tmp_path_factory):
-    """Base URL of an Oxigraph server with on-disk storage; killed at the end of the session."""
-    if not Path(OXIGRAPH).exists():
-        pytest.skip("the oxigraph server binary is not installed (pip install oxigraph)")
-    port = free_port()
-    location = tmp_path_factory.mktemp("oxigraph-server")
-    process = subprocess.Popen(
-        [OXIGRAPH, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(base, process)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _wait_until_up(base: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"oxigraph exited: {process.stderr.read().decode()}")
-        try:
-            with urllib.request.urlopen(f"{base}/query?query=ASK%7B%7D", timeout=1):
-                return
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.05)
-    raise RuntimeError(f"oxigraph did not answer at {base} within {timeout} s")
 
 
 @pytest.fixture
