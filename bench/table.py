@@ -59,7 +59,7 @@ FIGURES = {
     "ents_f", "dev_ents_f", "rel_micro_f", "attr_f", "text_f1", "el_accuracy", "el_f", "nil_accuracy", "mrr", "hits_at_1",
     "hits_at_10", "triples_f1_exact", "triples_f1_partial", "triples_f1_strict",
     "words_per_second", "encoder_words_per_second", "triples_per_second", "seconds_per_epoch",
-    "seconds_per_full_epoch", "train_seconds", "train_steps", "train_epochs", "train_words_per_second",
+    "seconds_per_full_epoch", "flop_seconds_per_epoch", "train_seconds", "train_steps", "train_epochs", "train_words_per_second",
     "encoder_train_words_per_second", "triples_f1_exact_seen", "triples_f1_exact_unseen_categories",
     "triples_f1_exact_unseen_entities", "texts_without_triples", "candidate_triples", "link_f1",
 }
