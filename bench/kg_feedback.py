@@ -189,7 +189,7 @@ def main() -> None:
     stated = set().union(*gold.values())
 
     kg = KnowledgeGraph((q.subject, q.predicate, q.object) for q in kept)
-    entity_triples = [(s.value, p.value, o.value) for s, p, o in kg.triples if isinstance(o, ox.NamedNode)]
+    entity_triples = kg.entity_triples()
     plausibility = Plausibility.from_disk(kge_dir, known=entity_triples)
     rows, nils = store_rows(open_source(extracted))
     facts = compare(rows, nils, kg, plausibility)

@@ -53,7 +53,7 @@ def compare_cli(
     if output is not None and fmt not in FORMATS:
         raise KgxInputError(output, f"unknown format {fmt!r}: {', '.join(FORMATS)}")
     graph = KnowledgeGraph.from_files(kg)
-    plausibility = Plausibility.from_disk(kge, known=_iri_triples(graph)) if kge is not None else None
+    plausibility = Plausibility.from_disk(kge, known=graph.entity_triples()) if kge is not None else None
     weights = Ranking.from_disk(ranking) if ranking is not None else Ranking.default()
     if endpoint is not None:
         rows, nils = endpoint_rows(SparqlEndpoint(endpoint).query)
@@ -78,11 +78,6 @@ def compare_cli(
     if output is not None:
         write_facts(facts, output, fmt, base_iri)
         console.print(f"→ {output}")
-
-
-def _iri_triples(graph: KnowledgeGraph):
-    """The KG's entity-entity triples by IRI: what the KGE's ranks filter out."""
-    return [(s.value, p.value, o.value) for s, p, o in graph.triples if isinstance(o, ox.NamedNode)]
 
 
 def _table(kind: str, facts, labels) -> Table:

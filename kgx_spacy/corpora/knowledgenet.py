@@ -234,12 +234,11 @@ def link_score(pairs) -> Dict[str, object]:
     counts: Dict[str, List[int]] = {}  # property → [tp, fp, fn]
     for predicted, gold in pairs:
         labels = gold._.get(ANNOTATED_LABELS)
-        gold_links = set(doc_links(gold))
-        for link in doc_links(predicted):
+        gold_links, found = set(doc_links(gold)), doc_links(predicted)
+        for link in found:
             if not labels or link[1] in labels:
                 counts.setdefault(link[1], [0, 0, 0])[0 if link in gold_links else 1] += 1
-        found = set(doc_links(predicted))
-        for link in gold_links - found:
+        for link in gold_links - set(found):
             counts.setdefault(link[1], [0, 0, 0])[2] += 1
 
     def f1(tp: int, fp: int, fn: int) -> Dict[str, float]:

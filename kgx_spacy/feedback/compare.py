@@ -139,6 +139,10 @@ class KnowledgeGraph:
         counted = {p for p, n in subjects.items() if len(n) >= MIN_FUNCTIONAL_SUBJECTS and max(n) == 1}
         self.functional: Set[ox.NamedNode] = declared | counted
 
+    def entity_triples(self) -> List[Tuple[str, str, str]]:
+        """The entity–entity triples by IRI: what the KGE was trained on and its ranks filter."""
+        return [(s.value, p.value, o.value) for s, p, o in self.triples if isinstance(o, ox.NamedNode)]
+
     @classmethod
     def from_files(cls, paths: Sequence[Path]) -> "KnowledgeGraph":
         return cls((q.subject, q.predicate, q.object) for path in paths for q in read_quads(path))

@@ -278,10 +278,7 @@ class EntityLinker(KgxPipe):
     def _unseen_rate(self) -> float:
         """``unseen_simulation``, or (None) the KB's share of entities without a KGE vector."""
         rate = self.cfg.get("unseen_simulation")
-        if rate is not None:
-            return rate
-        graph = self.graph
-        return float((graph.kge_rows < 0).mean()) if graph.kge is not None and len(graph.kb) else 0.0
+        return rate if rate is not None else self.graph.share_without_kge
 
     def _target(self, mention: Mention, iri: str) -> Optional[int]:
         """The gold candidate's index; len(candidates) for NIL (an IRI not in the KB);

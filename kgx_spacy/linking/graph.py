@@ -7,7 +7,7 @@ that random entity pairs score about N(0, 1).
 """
 
 import json
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Optional, Tuple, Union
 
@@ -64,6 +64,11 @@ class LinkingGraph:
                 raise KgxInputError(Path("."), "the KGE model shares no entity IRI with the KB: was it trained on the KB's graph?")
             self.kge_vectors = numpy.zeros((len(kb), weights.shape[1]), dtype="float32")
             self.kge_vectors[found] = _unit(weights[self.kge_rows[found]])
+
+    @cached_property
+    def share_without_kge(self) -> float:
+        """The share of KB entities without a KGE vector (0 without a KGE model)."""
+        return float((self.kge_rows < 0).mean()) if self.kge is not None and len(self.kb) else 0.0
 
     @property
     def kge_width(self) -> int:
