@@ -11,6 +11,10 @@ bash scripts/setup.sh
 export HF_HUB_OFFLINE=1
 DATA=${KGX_DATA:-../shared/data}
 OUT=${KGX_OUTPUT:-output}
+if [ ! -d "$DATA/webnlg_2020_v3.0_en" ]; then
+  echo "error: no WebNLG data in $DATA/webnlg_2020_v3.0_en: set KGX_DATA to the folder that holds it" >&2
+  exit 2
+fi
 .venv/bin/python -m spacy project run main . --vars.kgx_data "$DATA" --vars.output "$OUT"
 echo
 echo "Facts extracted from samples/, with their confidence (SPARQL over $OUT/kgx-store; labels for entities):"
