@@ -34,9 +34,23 @@ def convert(dataset: str) -> Path:
     return out
 
 
+def merge_splits(corpus: Path, splits: Sequence[str]) -> str:
+    """One DocBin of ``splits`` of ``corpus`` (e.g. train + dev, as SpERT's final CoNLL04
+    models train), written once beside them; RETURNS its file name."""
+    name = "_".join(splits) + ".spacy"
+    if not (corpus / name).exists():
+        merged = DocBin(store_user_data=True)  # the gold relations live in user_data
+        for split in splits:
+            part = DocBin().from_disk(corpus / f"{split}.spacy")
+            part.store_user_data = True  # from_disk reads the data but not the flag
+            merged.merge(part)
+        merged.to_disk(corpus / name)
+    return name
+
+
 def train(
     config: Path, corpus: Path, output: Path, max_steps: int, gpu_id: int, *overrides: str,
-    curve: Sequence[str] = ("ents_f", "rel_micro_f"), reuse: bool = True,
+    curve: Sequence[str] = ("ents_f", "rel_micro_f"), reuse: bool = True, train_file: str = "train.spacy",
 ) -> Dict:
     """``spacy train`` with the corpus paths and a step budget (the schedule follows it).
 
@@ -44,6 +58,7 @@ def train(
     RETURNS: the budget (``train_seconds``: wall time of the whole command, initialisation
     included; ``train_steps``, ``train_epochs``) and ``dev_curve`` (step, seconds and the
     ``curve`` scores that the run reports, per evaluation), also saved as OUTPUT/budget.json.
+    train_file: the training DocBin in ``corpus`` (``merge_splits`` makes train + dev).
     reuse: when OUTPUT/budget.json records this very command and model-best exists, return
         it without training again; when a run of this very command was killed after an
         evaluation, continue it with ``kgx resume`` (``train_seconds`` then adds the killed
@@ -52,6 +67,8 @@ def train(
     output = Path(output)
     log, saved, started = output / "train-log.jsonl", output / "budget.json", output / "command.json"
     command = {"config": str(config), "max_steps": max_steps, "overrides": list(overrides)}
+    if train_file != "train.spacy":
+        command["train_file"] = train_file
     if reuse and saved.exists() and (output / "model-best").exists():
         recorded = json.loads(saved.read_text())
         if recorded.pop("command") == command:
@@ -60,7 +77,7 @@ def train(
     saved.unlink(missing_ok=True)  # a run that is killed must not look finished
     arguments = [
         str(config), "--output", str(output),
-        "--paths.train", str(corpus / "train.spacy"),
+        "--paths.train", str(corpus / train_file),
         "--paths.dev", str(corpus / "dev.spacy"),
         "--training.max_steps", str(max_steps),
         "--training.optimizer.learn_rate.total_steps", str(max_steps),
@@ -97,10 +114,22 @@ def joint_ablation(
     overrides)`` trained with the same seed and batches (in WORK/<work>-<name>; a finished
     run is reused, a killed one resumed), then its dev curve and its best evaluation (as
     spaCy picks model-best: 0.7 ``rel_micro_f`` + 0.3 ``ents_f``) written to
-    bench/results/<benchmark>.json. The test split is not touched."""
+    bench/results/<benchmark>.json. The test split is not touched.
+
+    Variants of an earlier run of the benchmark that are not run again stay in the file,
+    with the commit they were trained at (``variant_commits``)."""
     started = time.time()
     corpus = convert("conll04")
-    metrics, curves, labels = {}, {}, {}
+    metrics, curves, labels, commits = {}, {}, {}, {}
+    earlier = RESULTS / f"{benchmark}.json"
+    if earlier.exists():
+        old = json.loads(earlier.read_text())
+        for name, curve in old["dev_curves"].items():
+            if name not in variants:
+                curves[name], labels[name] = curve, old["variant_labels"][name]
+                commits[name] = old.get("variant_commits", {}).get(name, old["commit"])
+                metrics.update({k: v for k, v in old["metrics"].items() if k.startswith(f"{name}_")})
+                metrics.setdefault(f"{name}_train_steps", curve[-1]["step"])
     for name, (label, steps, overrides) in variants.items():
         spent = train(REPO / "configs" / "joint_trf.cfg", corpus, WORK / f"{work}-{name}", steps, gpu_id, *overrides)
         curves[name], labels[name] = spent.pop("dev_curve"), label
@@ -108,14 +137,16 @@ def joint_ablation(
         metrics.update({
             f"{name}_best_dev_rel_micro_f": best["rel_micro_f"], f"{name}_best_dev_ents_f": best["ents_f"],
             f"{name}_best_step": best["step"], f"{name}_train_seconds": spent["train_seconds"],
+            f"{name}_train_steps": spent["train_steps"],
         })
+        commits[name] = git_commit()
         print(name, best, flush=True)
     # the ablation's whole budget: every variant's training, one core each
-    metrics["train_seconds"] = round(sum(metrics[f"{name}_train_seconds"] for name in variants), 1)
-    metrics["train_steps"] = sum(steps for _, steps, _ in variants.values())
+    metrics["train_seconds"] = round(sum(metrics[f"{name}_train_seconds"] for name in curves), 1)
+    metrics["train_steps"] = sum(metrics[f"{name}_train_steps"] for name in curves)
     write_result(
         benchmark, "conll04", "dev", metrics, time.time() - started, gpu_id, script,
-        dev_curves=curves, variant_labels=labels,
+        dev_curves=curves, variant_labels=labels, variant_commits=commits,
     )
 
 
@@ -211,13 +242,27 @@ def measure_speed(
 
 def measure_encoder_training(
     docs: List, gpu_id: int, encoder: str = "sentence-transformers/all-MiniLM-L6-v2",
-    batch_words: int = 1000, max_batches: int = 30,
+    batch_words: int = 1000, max_batches: int = 30, threads: Optional[int] = None,
 ) -> Dict:
     """Words/second of the encoder's own forward + backward pass (the ceiling of a training
     step) on training Docs: batches of about ``batch_words`` words (spaCy tokens, as
     ``spacy train`` counts them) in corpus order, each through the model in training mode
     with a summed loss and its backward pass.
+
+    threads: torch threads while measuring (1 to stand beside a training run on one core).
     """
+    import torch
+
+    before = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        return {**_encoder_training(docs, gpu_id, encoder, batch_words, max_batches), "encoder_train_threads": torch.get_num_threads()}
+    finally:
+        torch.set_num_threads(before)
+
+
+def _encoder_training(docs: List, gpu_id: int, encoder: str, batch_words: int, max_batches: int) -> Dict:
     import torch
 
     tokenizer, model, device = load_encoder(encoder, gpu_id)
@@ -255,6 +300,10 @@ def machine(gpu_id: int) -> str:
     return f"{cores}-core CPU ({platform.processor() or platform.machine()})"
 
 
+def git_commit() -> str:
+    return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=REPO).stdout.strip()
+
+
 def write_result(
     benchmark: str, dataset: str, split: str, metrics: Dict, seconds: float, gpu_id: int, script: str,
     encoder: Optional[str] = "all-MiniLM-L6-v2", output: Optional[Path] = None, **extra,
@@ -264,7 +313,7 @@ def write_result(
 
     extra: further top-level fields (``dev_curves``: run name → ``budget()["dev_curve"]``).
     """
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=REPO).stdout.strip()
+    commit = git_commit()
     result = {
         "benchmark": benchmark,
         "dataset": dataset,

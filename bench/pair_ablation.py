@@ -1,8 +1,9 @@
 """CoNLL04 dev: which pair representation makes the joint relation classifier learn best.
 
-Every variant is configs/joint_trf.cfg with only the relation model's pair features
-changed (``kgx.PairClassifier.v2``: span pooling, geometry buckets), trained for the same
-steps with the same schedule and seed; the dev curve of strict ``rel_micro_f`` decides
+Every variant is configs/joint_trf.cfg, with the recipe it had then (1,000-word batches,
+learning rate 1e-4), with only the relation model's pair features changed
+(``kgx.PairClassifier.v2``: span pooling, geometry buckets), trained for the same steps with
+the same schedule and seed; the dev curve of strict ``rel_micro_f`` decides
 (the test split is not touched). One more row keeps the v1 features and evaluates
 Polyak-averaged weights (thinc's ``use_averages``), against the noise of the dev curve.
 
@@ -16,6 +17,7 @@ import argparse
 import os
 
 from common import joint_ablation
+from recipe_ablation import LARGE_BATCHES
 
 MODEL = "--components.kgx_relation_classifier.model"
 VARIANTS = {  # name: (label, pooling, geometry, other overrides)
@@ -39,7 +41,7 @@ def main() -> None:
     chosen = {}
     for name in args.variants.split(","):
         label, pooling, geometry, others = VARIANTS[name]
-        overrides = (f"{MODEL}.@architectures", "kgx.PairClassifier.v2", f"{MODEL}.pooling", pooling,
+        overrides = (*LARGE_BATCHES, f"{MODEL}.@architectures", "kgx.PairClassifier.v2", f"{MODEL}.pooling", pooling,
                      f"{MODEL}.geometry", str(geometry).lower(), *others)
         chosen[name] = (label, args.max_steps, overrides)
     joint_ablation("relation-pair-ablation", "bench/pair_ablation.py", chosen, "conll04-pairs", args.gpu_id)

@@ -57,10 +57,11 @@ GAP_BUCKETS = (0, 1, 2, 3, 5, 9, 17)
 
 
 def pair_head(
-    hidden_width: int, dropout: float, nO: Optional[int], pooling: str = "mean", geometry: bool = False
+    hidden_width: int, dropout: float, nO: Optional[int], pooling: str = "mean", geometry: bool = False,
+    context: str = "mean",
 ) -> Model[VectorPairs, Floats2d]:
     """Pair features → ReLU hidden layer → logits; shape (n_pairs, nO)."""
-    features = pair_features(pooling, geometry)
+    features = pair_features(pooling, geometry, context)
     output = Linear(nO=nO)
     model = chain(features, Relu(nO=hidden_width, dropout=dropout), output)
     model.set_ref("features", features)
@@ -68,21 +69,25 @@ def pair_head(
     return model
 
 
-def pair_features(pooling: str = "mean", geometry: bool = False) -> Model[VectorPairs, Floats2d]:
+def pair_features(pooling: str = "mean", geometry: bool = False, context: str = "mean") -> Model[VectorPairs, Floats2d]:
     """Per pair, for d-wide token vectors and k entity types: the pooled vectors of head
-    and tail (s wide), their elementwise product, the mean of the tokens between them
-    (zeros when adjacent) and one-hot head and tail types: width 3s + d + 2k.
+    and tail (s wide), their elementwise product, the pooled tokens between them (c wide,
+    zeros when adjacent) and one-hot head and tail types: width 3s + c + 2k.
 
     pooling: how a span's tokens make its vector: ``mean`` (s = d), ``max`` (s = d) or
         ``mean_max`` (both, s = 2d).
+    context: the same for the tokens between the spans (c = d, or 2d for ``mean_max``);
+        SpERT max-pools them.
     geometry: also one-hot span widths of head and tail (``WIDTH_BUCKETS``), the gap
         between them (``GAP_BUCKETS``) and whether the head comes first (+ 3·7 + 1).
     k is set by the owning component from its labels (``set_n_types``).
     """
-    if pooling not in POOLINGS:
-        raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
+    for name, value in (("pooling", pooling), ("context", context)):
+        if value not in POOLINGS:
+            raise ValueError(f"{name} must be one of {POOLINGS}, not {value!r}")
     return Model(
-        "pair_features", _features_forward, attrs={N_TYPES: 0, "pooling": pooling, "geometry": geometry}
+        "pair_features", _features_forward,
+        attrs={N_TYPES: 0, "pooling": pooling, "geometry": geometry, "context": context},
     )
 
 
@@ -93,7 +98,6 @@ def _features_forward(model: Model, X: VectorPairs, is_train: bool):
     pooling = model.attrs["pooling"]
     lengths = [len(v) for v in vectors]
     tokens = ops.flatten(vectors)
-    width = tokens.shape[1]
     offsets = numpy.cumsum([0] + lengths[:-1]).astype("int64")
     rows = numpy.concatenate(
         [p[:, :4] + offset for p, offset in zip(pairs, offsets)] or [numpy.zeros((0, 4), "int64")]
@@ -103,7 +107,7 @@ def _features_forward(model: Model, X: VectorPairs, is_train: bool):
     between_end = numpy.maximum(between_start, numpy.maximum(head_start, tail_start))
     head, back_head = _pool(ops, tokens, head_start, head_end, pooling)
     tail, back_tail = _pool(ops, tokens, tail_start, tail_end, pooling)
-    between, back_between = _pool(ops, tokens, between_start, between_end, "mean")
+    between, back_between = _pool(ops, tokens, between_start, between_end, model.attrs.get("context", "mean"))
     types = numpy.concatenate([p[:, 4:6] for p in pairs] or [numpy.zeros((0, 2), "int64")])
     one_hot = numpy.zeros((len(types), 2 * n_types), dtype="float32")
     for column in range(2):
@@ -113,14 +117,14 @@ def _features_forward(model: Model, X: VectorPairs, is_train: bool):
     if model.attrs["geometry"]:
         fixed.append(_geometry(head_start, head_end, tail_start, tail_end))
     output = ops.xp.hstack([head, tail, head * tail, between, ops.asarray2f(numpy.hstack(fixed))])
-    s = head.shape[1]
+    s, c = head.shape[1], between.shape[1]
 
     def backprop(d_output: Floats2d) -> Tuple[List[Floats2d], List[Ints2d]]:
         d_product = d_output[:, 2 * s : 3 * s]
         d_tokens = ops.alloc2f(*tokens.shape)
         back_head(d_output[:, :s] + d_product * tail, d_tokens)
         back_tail(d_output[:, s : 2 * s] + d_product * head, d_tokens)
-        back_between(ops.xp.ascontiguousarray(d_output[:, 3 * s : 3 * s + width]), d_tokens)
+        back_between(ops.xp.ascontiguousarray(d_output[:, 3 * s : 3 * s + c]), d_tokens)
         return ops.unflatten(d_tokens, lengths), pairs
 
     return output, backprop
@@ -138,9 +142,12 @@ def _pool(ops, tokens: Floats2d, start: numpy.ndarray, end: numpy.ndarray, pooli
     parts = []
     if pooling in ("mean", "mean_max"):
         parts.append(ops.reduce_mean(picked, lengths))
-    if pooling in ("max", "mean_max"):
-        maxes, which = ops.reduce_max(picked, lengths)
-        parts.append(maxes)
+    if pooling in ("max", "mean_max"):  # thinc's reduce_max takes no empty range
+        filled = numpy.flatnonzero(span_lengths > 0)
+        rows = ops.asarray1i(filled)
+        maxes, which = ops.reduce_max(picked, ops.asarray1i(span_lengths[filled]))
+        parts.append(ops.alloc2f(n, width))
+        parts[-1][rows] = maxes
 
     def backprop(d_pooled: Floats2d, d_tokens: Floats2d) -> None:
         column = 0
@@ -149,8 +156,9 @@ def _pool(ops, tokens: Floats2d, start: numpy.ndarray, end: numpy.ndarray, pooli
             ops.scatter_add(d_tokens, ops.asarray1i(index), ops.backprop_reduce_mean(d_mean, lengths))
             column = width
         if pooling in ("max", "mean_max"):
-            d_max = ops.xp.ascontiguousarray(d_pooled[:, column : column + width])
-            ops.scatter_add(d_tokens, ops.asarray1i(index), ops.backprop_reduce_max(d_max, which, lengths))
+            d_max = ops.xp.ascontiguousarray(d_pooled[rows, column : column + width])
+            d_picked = ops.backprop_reduce_max(d_max, which, ops.asarray1i(span_lengths[filled]))
+            ops.scatter_add(d_tokens, ops.asarray1i(index), d_picked)
 
     return (parts[0] if len(parts) == 1 else ops.xp.hstack(parts)), backprop
 

@@ -18,14 +18,15 @@ def build_pair_classifier(
     pooling: str = "mean",
     geometry: bool = False,
     nO: Optional[int] = None,
+    context: str = "mean",
 ) -> Model[PairsBatch, Floats2d]:
     """Logits for every candidate pair of every Doc: ``tok2vec`` then ``pair_head``.
 
     tok2vec: token encoder, usually a TransformerListener on the shared ``transformer``.
-    pooling, geometry: how the pair features are made (``ml.pairs.pair_features``).
+    pooling, geometry, context: how the pair features are made (``ml.pairs.pair_features``).
     RETURNS: logits, shape (n_pairs_in_batch, nO), rows in the order of the pair arrays.
     """
-    return _pair_classifier(tok2vec, pair_head(hidden_width, dropout, nO, pooling, geometry))
+    return _pair_classifier(tok2vec, pair_head(hidden_width, dropout, nO, pooling, geometry, context))
 
 
 @registry.architectures("kgx.PairClassifier.v1")

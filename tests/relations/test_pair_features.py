@@ -20,8 +20,8 @@ def test_only_adjacent_pairs_have_zero_between_vectors():
     assert d_vectors.shape == (4, 3)
 
 
-def _features(pooling, geometry, vectors, pairs):
-    model = pair_features(pooling, geometry)
+def _features(pooling, geometry, vectors, pairs, context="mean"):
+    model = pair_features(pooling, geometry, context)
     model.attrs["n_types"] = 2
     return model((vectors, pairs), is_train=True)
 
@@ -42,6 +42,17 @@ def test_max_and_mean_max_pooling_of_the_spans():
     numpy.testing.assert_allclose(out_both[0, :6], numpy.r_[tokens[0:2].mean(0), tokens[0:2].max(0)], rtol=1e-6)
 
 
+def test_context_pooling_of_the_tokens_between():
+    tokens = VECTORS[0]
+    out_max, _ = _features("mean", False, VECTORS, PAIRS, context="max")
+    numpy.testing.assert_allclose(out_max[0, 9:12], tokens[2:4].max(0))
+    numpy.testing.assert_allclose(out_max[1, 9:12], tokens[2:4].max(0))  # tail first: same tokens
+    assert not out_max[2, 9:12].any()  # adjacent spans: zeros, not thinc's error on an empty range
+    out_both, _ = _features("mean", False, VECTORS, PAIRS, context="mean_max")
+    assert out_both.shape == (3, 3 * 3 + 6 + 4)
+    numpy.testing.assert_allclose(out_both[0, 9:15], numpy.r_[tokens[2:4].mean(0), tokens[2:4].max(0)], rtol=1e-6)
+
+
 def test_geometry_columns():
     out, _ = _features("mean", True, VECTORS, PAIRS)
     geometry = out[:, 4 * 3 + 4 :]
@@ -53,8 +64,8 @@ def test_geometry_columns():
 
 def test_gradients_match_finite_differences():
     rng = numpy.random.default_rng(1)
-    for pooling in ("mean", "max", "mean_max"):
-        out, backprop = _features(pooling, True, VECTORS, PAIRS)
+    for pooling, context in (("mean", "mean"), ("max", "max"), ("mean_max", "mean_max")):
+        out, backprop = _features(pooling, True, VECTORS, PAIRS, context)
         weights = rng.standard_normal(out.shape).astype("float32")
         (d_vectors,), _ = backprop(weights.copy())
         eps = 1e-2
@@ -62,6 +73,6 @@ def test_gradients_match_finite_differences():
             plus, minus = [v.copy() for v in VECTORS], [v.copy() for v in VECTORS]
             plus[0][row, col] += eps
             minus[0][row, col] -= eps
-            f = lambda vs: float((_features(pooling, True, vs, PAIRS)[0] * weights).sum())
+            f = lambda vs: float((_features(pooling, True, vs, PAIRS, context)[0] * weights).sum())
             numeric = (f(plus) - f(minus)) / (2 * eps)
             assert abs(numeric - d_vectors[row, col]) < 1e-2 * max(1.0, abs(numeric)), (pooling, row, col)
