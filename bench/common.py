@@ -117,7 +117,7 @@ def joint_ablation(
     bench/results/<benchmark>.json. The test split is not touched.
 
     Variants of an earlier run of the benchmark that are not run again stay in the file,
-    with the commit they were trained at (``variant_commits``)."""
+    each with the commit its figures were written at (``variant_commits``)."""
     started = time.time()
     corpus = convert("conll04")
     metrics, curves, labels, commits = {}, {}, {}, {}
