@@ -26,6 +26,7 @@ import os
 import time
 
 import spacy
+from spacy.training import Example
 
 from common import (
     REPO, WORK, best_of, convert, evaluate, load_docs, measure_encoder_training, measure_speed, merge_splits, train,
@@ -115,6 +116,9 @@ def main() -> None:
         print(f"train_dev: test rel_micro_f {scores['rel_micro_f']:.4f}, ents_f {scores['ents_f']:.4f}", flush=True)
 
     nlp = spacy.load(joint / "calibrated")
+    for split in ("dev", "test"):  # where the relations lose: given the gold entities, how far do they get?
+        scores = relations_on_gold_entities(nlp, load_docs(corpus / f"{split}.spacy", nlp))
+        metrics.update({f"{split}_gold_entities_{k}": v for k, v in scores.items()})
     gold = load_docs(corpus / "test.spacy", nlp)
     metrics.update(measure_speed(nlp, [doc.text for doc in gold], args.gpu_id))
     # the encoder's own step on the joint config's batches, on one core as the training ran
@@ -125,6 +129,18 @@ def main() -> None:
         "conll04-joint", "conll04", "test", metrics, time.time() - started, args.gpu_id, "bench/conll04_joint.py",
         dev_curves=curves, notes=NOTES,
     )
+
+
+def relations_on_gold_entities(nlp, gold_docs) -> dict:
+    """Strict relation P/R/F of the joint pipeline's relation classifier when the gold
+    entities are given instead of the predicted ones (a diagnostic of where errors come from)."""
+    docs = []
+    for gold, doc in zip(gold_docs, nlp.pipe((g.text for g in gold_docs), disable=["kgx_ner", "kgx_relation_classifier"])):
+        doc.ents = [doc.char_span(e.start_char, e.end_char, label=e.label_) for e in gold.ents]
+        docs.append(doc)
+    pipe = nlp.get_pipe("kgx_relation_classifier")
+    scores = pipe.score([Example(doc, gold) for doc, gold in zip(pipe.pipe(docs), gold_docs)])
+    return {k: scores[k] for k in ("rel_micro_p", "rel_micro_r", "rel_micro_f")}
 
 
 def time_many_entities(nlp, gold_docs, n_entities: int = 200) -> dict:
