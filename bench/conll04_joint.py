@@ -116,10 +116,11 @@ def main() -> None:
         print(f"train_dev: test rel_micro_f {scores['rel_micro_f']:.4f}, ents_f {scores['ents_f']:.4f}", flush=True)
 
     nlp = spacy.load(joint / "calibrated")
-    for split in ("dev", "test"):  # where the relations lose: given the gold entities, how far do they get?
-        scores = relations_on_gold_entities(nlp, load_docs(corpus / f"{split}.spacy", nlp))
-        metrics.update({f"{split}_gold_entities_{k}": v for k, v in scores.items()})
     gold = load_docs(corpus / "test.spacy", nlp)
+    # where the relations lose: given the gold entities, how far do they get?
+    for split, docs in (("dev", load_docs(corpus / "dev.spacy", nlp)), ("test", gold)):
+        scores = relations_on_gold_entities(nlp, docs)
+        metrics.update({f"{split}_gold_entities_{k}": v for k, v in scores.items()})
     metrics.update(measure_speed(nlp, [doc.text for doc in gold], args.gpu_id))
     # the encoder's own step on the joint config's batches, on one core as the training ran
     batch_words = nlp.config["training"]["batcher"]["size"]

@@ -107,7 +107,7 @@ def _features_forward(model: Model, X: VectorPairs, is_train: bool):
     between_end = numpy.maximum(between_start, numpy.maximum(head_start, tail_start))
     head, back_head = _pool(ops, tokens, head_start, head_end, pooling)
     tail, back_tail = _pool(ops, tokens, tail_start, tail_end, pooling)
-    between, back_between = _pool(ops, tokens, between_start, between_end, model.attrs.get("context", "mean"))
+    between, back_between = _pool(ops, tokens, between_start, between_end, model.attrs["context"])
     types = numpy.concatenate([p[:, 4:6] for p in pairs] or [numpy.zeros((0, 2), "int64")])
     one_hot = numpy.zeros((len(types), 2 * n_types), dtype="float32")
     for column in range(2):
