@@ -139,7 +139,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's)")
     parser.add_argument("--pykeen-epochs", type=int, help="PyKEEN trains this many epochs (its speed), not the run's")
     parser.add_argument("--merge", action="store_true",
-                        help="add this run's figures to the existing result file (e.g. PyKEEN's beside a long run of ours)")
+                        help="add this run's figures to the existing result file, keeping the figures this run does "
+                             "not measure (e.g. PyKEEN's beside a long run of ours, or a new long run beside PyKEEN's)")
     parser.add_argument("--note", help="free text stored in the result (e.g. why the budget is reduced)")
     parser.add_argument("--output", type=Path, help="default: bench/results/kge-<dataset>.json")
     args = parser.parse_args()
@@ -259,9 +260,11 @@ def main() -> None:
         before = json.loads(output.read_text())
         keep = {k: v for k, v in before["metrics"].items() if k not in metrics or metrics[k] is None}
         metrics = {**keep, **{k: v for k, v in metrics.items() if v is not None}}
-        for key in ("note", "epochs", "reduced_budget", "train_triples", "steps_per_epoch"):
-            metrics[key] = before["metrics"].get(key, metrics.get(key))  # the main run's
+        if args.no_ours:  # the earlier file holds the main run: its budget and note stay
+            for key in ("note", "epochs", "reduced_budget", "train_triples", "steps_per_epoch"):
+                metrics[key] = before["metrics"].get(key, metrics.get(key))
         extra["merged_commands"] = [*before.get("merged_commands", []), before["command"]]
+        extra["merged_commits"] = [*before.get("merged_commits", []), before["commit"]]
     write_result(
         f"kge-{args.dataset}", args.dataset, "test", metrics, time.perf_counter() - started,
         device.index or 0 if device.type == "cuda" else -1, "bench/kge.py", encoder=None, output=output, **extra,

@@ -44,8 +44,10 @@ class TrainingConfig:
     device: "cpu", "cuda", "cuda:1", ...; None: CUDA when available, else the CPU.
     eval_every: filtered validation MRR every this many epochs (and at the last); 0: never.
     patience: stop after this many validations in a row without a better MRR; 0: never.
-    max_seconds: stop after the epoch (and its validation) that takes the run's training
-        and validation time past this; 0: no limit. A continued run counts the time before.
+    max_seconds: the budget of the run's training and validation time: the run stops after
+        an epoch when one more (as long as the slowest so far) and two validations (this
+        epoch's and the next's, as long as their mean) would take it past the budget; 0: no
+        limit. A continued run counts the time before.
     """
 
     mode: str = "1-n"
@@ -177,7 +179,9 @@ def train(
     if model.reciprocal:
         train_triples = with_inverses(train_triples, len(model.factory.relations))
     generator = torch.Generator(device=device).manual_seed(config.seed)
-    optimizer = OPTIMIZERS[config.optimizer](model.parameters(), lr=config.lr)
+    # One kernel per parameter for the whole update (CPU and CUDA), the same numbers.
+    fused = device.type in ("cpu", "cuda")
+    optimizer = OPTIMIZERS[config.optimizer](model.parameters(), lr=config.lr, fused=fused)
     step = _one_to_all_step if config.mode == "1-n" else _negative_sampling_step
     result = result if result is not None else TrainingResult(config)
     best: Optional[Dict[str, Tensor]] = None
@@ -207,7 +211,7 @@ def train(
         mean_loss = total.item() / max(1, n_batches)  # .item() waits for the device
         result.epoch_seconds.append(time.perf_counter() - start)
         result.losses.append(mean_loss)
-        over_time = bool(config.max_seconds) and result.seconds >= config.max_seconds
+        over_time = bool(config.max_seconds) and result.seconds + _next_epoch_seconds(result) > config.max_seconds
         last = epoch == config.epochs or over_time
         if valid is not None and config.eval_every and (epoch % config.eval_every == 0 or last):
             start = time.perf_counter()
@@ -233,6 +237,13 @@ def train(
         model.load_state_dict(best)
     model.eval()
     return result
+
+
+def _next_epoch_seconds(result: TrainingResult) -> float:
+    """What another epoch may cost: the slowest epoch so far and two validations (the one
+    after the epoch just run and the next one's) at their mean time."""
+    mean_validation = result.valid_seconds / len(result.valid_mrr) if result.valid_mrr else 0.0
+    return max(result.epoch_seconds) + 2 * mean_validation
 
 
 def _graph_key(model: KGEModel) -> str:
@@ -286,11 +297,53 @@ def _resume(path: Path, model, optimizer, generator, result: TrainingResult) -> 
     return state["best"]
 
 
+class _ScoresCrossEntropy(torch.autograd.Function):
+    """Mean cross-entropy of (b, n) scores against targets, computed in the scores' own
+    buffer: they become the softmax in place, which is also the gradient once the target's
+    1 is taken off. One exp per score instead of torch's three passes (log-softmax forward,
+    its backward and the NLL's dense zero gradient), which dominate a 1-N step beside the
+    matrix products. The scores must be a temporary nothing else reads (a fresh matmul); autograd
+    raises if a node saved them, as their version has changed."""
+
+    @staticmethod
+    def forward(ctx, scores: Tensor, targets: Tensor, smoothing: float) -> Tensor:
+        rows = torch.arange(len(targets), device=scores.device)
+        target_scores = scores[rows, targets]
+        mean_scores = scores.mean(dim=1) if smoothing else None
+        top = scores.amax(dim=1, keepdim=True)
+        probs = scores.sub_(top).exp_()
+        total = probs.sum(dim=1, keepdim=True)
+        probs.div_(total)
+        lse = total.squeeze(1).log_() + top.squeeze(1)  # log Σ exp(scores)
+        loss = lse - (1 - smoothing) * target_scores
+        if smoothing:
+            loss = loss - smoothing * mean_scores
+        ctx.save_for_backward(probs, targets)
+        ctx.smoothing = smoothing
+        return loss.mean()
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        probs, targets = ctx.saved_tensors
+        smoothing = ctx.smoothing
+        rows = torch.arange(len(targets), device=probs.device)
+        if smoothing:
+            probs.sub_(smoothing / probs.shape[1])
+        probs[rows, targets] -= 1 - smoothing
+        return probs.mul_(grad / len(targets)), None, None
+
+
+def scores_cross_entropy(scores: Tensor, targets: Tensor, smoothing: float = 0.0) -> Tensor:
+    """``F.cross_entropy(scores, targets, label_smoothing=smoothing)`` for 1-N scores,
+    overwriting ``scores`` (shape: (b, n), a temporary); targets: shape: (b,)."""
+    return _ScoresCrossEntropy.apply(scores, targets, smoothing)
+
+
 def _one_to_all_step(model: KGEModel, batch: Tensor, config: TrainingConfig, generator) -> Tensor:
     h, r, t = batch.unbind(dim=1)
-    loss = F.cross_entropy(model.score_t(h, r), t, label_smoothing=config.label_smoothing)
+    loss = scores_cross_entropy(model.score_t(h, r), t, config.label_smoothing)
     if not model.reciprocal:
-        loss = (loss + F.cross_entropy(model.score_h(r, t), h, label_smoothing=config.label_smoothing)) / 2
+        loss = (loss + scores_cross_entropy(model.score_h(r, t), h, config.label_smoothing)) / 2
     return loss
 
 

@@ -1,13 +1,16 @@
 """Tiny models learn a planted pattern, repeat exactly with a seed, and use no fixed device."""
 
+import itertools
 from dataclasses import replace
+from types import SimpleNamespace
 
 import pytest
 import torch
 
 from kgx_spacy.errors import KgxInputError
 from kgx_spacy.kge import KGEModel, TrainingConfig, evaluate, train
-from kgx_spacy.kge.training import self_adversarial_loss, with_inverses
+from kgx_spacy.kge import training
+from kgx_spacy.kge.training import scores_cross_entropy, self_adversarial_loss, with_inverses
 
 ONE_TO_ALL = TrainingConfig(epochs=60, batch_size=16, lr=0.1, n3_weight=1e-3)
 NEGATIVE_SAMPLING = TrainingConfig(
@@ -132,6 +135,32 @@ def test_a_checkpoint_of_another_graph_is_refused(couples, tmp_path):
     train(KGEModel("complex", factory, dim=4), triples, replace(ONE_TO_ALL, epochs=1), checkpoint=tmp_path)
     with pytest.raises(KgxInputError, match="another graph"):
         train(KGEModel("complex", factory, dim=6), triples, replace(ONE_TO_ALL, epochs=2), checkpoint=tmp_path)
+
+
+def test_a_time_budget_is_never_overrun(couples, monkeypatch):
+    """On a clock where an epoch and a validation each take a second, a 4.5 s budget holds
+    two epochs and their validations: a third would end at 6 s."""
+    factory, triples, planted = couples
+    ticks = itertools.count()
+    monkeypatch.setattr(training, "time", SimpleNamespace(perf_counter=lambda: float(next(ticks))))
+    config = replace(ONE_TO_ALL, epochs=5, eval_every=1, max_seconds=4.5)
+    result = train(KGEModel("complex", factory, dim=4), triples, config, valid=planted)
+    assert (len(result.losses), len(result.valid_mrr), result.stopped_by) == (2, 2, "max_seconds")
+    assert result.seconds == 4.0
+
+
+def test_the_fused_cross_entropy_is_torchs():
+    scores = torch.randn(6, 11, dtype=torch.float64)
+    targets = torch.tensor([0, 3, 10, 3, 5, 7])
+    for smoothing in (0.0, 0.1):
+        ours = scores.clone().requires_grad_()
+        theirs = scores.clone().requires_grad_()
+        loss = scores_cross_entropy(ours * 1.0, targets, smoothing)
+        expected = torch.nn.functional.cross_entropy(theirs, targets, label_smoothing=smoothing)
+        loss.backward()
+        expected.backward()
+        assert loss.item() == pytest.approx(expected.item(), rel=1e-12)
+        assert torch.allclose(ours.grad, theirs.grad, rtol=1e-10, atol=1e-12)
 
 
 def test_a_time_budget_ends_the_run_and_a_continued_run_goes_on(couples, tmp_path):
