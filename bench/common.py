@@ -51,6 +51,7 @@ def merge_splits(corpus: Path, splits: Sequence[str]) -> str:
 def train(
     config: Path, corpus: Path, output: Path, max_steps: int, gpu_id: int, *overrides: str,
     curve: Sequence[str] = ("ents_f", "rel_micro_f"), reuse: bool = True, train_file: str = "train.spacy",
+    dev_file: str = "dev.spacy",
 ) -> Dict:
     """``spacy train`` with the corpus paths and a step budget (the schedule follows it).
 
@@ -58,7 +59,8 @@ def train(
     RETURNS: the budget (``train_seconds``: wall time of the whole command, initialisation
     included; ``train_steps``, ``train_epochs``) and ``dev_curve`` (step, seconds and the
     ``curve`` scores that the run reports, per evaluation), also saved as OUTPUT/budget.json.
-    train_file: the training DocBin in ``corpus`` (``merge_splits`` makes train + dev).
+    train_file, dev_file: the training and dev DocBins in ``corpus`` (``merge_splits`` makes
+        train + dev).
     reuse: when OUTPUT/budget.json records this very command and model-best exists, return
         it without training again; when a run of this very command was killed after an
         evaluation, continue it with ``kgx resume`` (``train_seconds`` then adds the killed
@@ -69,6 +71,8 @@ def train(
     command = {"config": str(config), "max_steps": max_steps, "overrides": list(overrides)}
     if train_file != "train.spacy":
         command["train_file"] = train_file
+    if dev_file != "dev.spacy":
+        command["dev_file"] = dev_file
     if reuse and saved.exists() and (output / "model-best").exists():
         recorded = json.loads(saved.read_text())
         if recorded.pop("command") == command:
@@ -78,7 +82,7 @@ def train(
     arguments = [
         str(config), "--output", str(output),
         "--paths.train", str(corpus / train_file),
-        "--paths.dev", str(corpus / "dev.spacy"),
+        "--paths.dev", str(corpus / dev_file),
         "--training.max_steps", str(max_steps),
         "--training.optimizer.learn_rate.total_steps", str(max_steps),
         "--training.logger.@loggers", "kgx.TrainingLog.v1",

@@ -218,6 +218,48 @@ def render_own(result: dict) -> str:
     return "\n".join(rows)
 
 
+KGE_GRAPHS = (("kge-wn18rr", "WN18RR", 40_943), ("kge-fb15k237", "FB15k-237", 14_541))  # and their entities
+
+
+def render_kge(results: dict) -> str:
+    """The KGE recipes on one core: test MRR, budget, seconds per epoch beside the matrix
+    products' share and PyKEEN's, and the published figure."""
+    rows = ["| graph | recipe | test MRR (H@10) | epochs, train_seconds | s/epoch (matrix products alone) "
+            "| PyKEEN s/epoch, same recipe | published |", "|---|---|---|---|---|---|---|"]
+    for name, graph, entities in KGE_GRAPHS:
+        if name not in results:
+            continue
+        m = results[name]["metrics"]
+        size = f"{m['full_train_triples']:,} triples, {entities:,} entities"
+        recipe = f"rank {m['dim']}, batch {m['batch_size']}, lr {m['lr']:g}, N3 {m['n3_weight']:g}"
+        rows.append(
+            f"| {graph} ({size}) | {recipe} | **{m['mrr']:.3f}** ({m['hits_at_10']:.3f}) "
+            f"| {m['train_epochs']}, {m['train_seconds']:,.0f} | {m['seconds_per_epoch']:.0f} ({m['flop_seconds_per_epoch']:.0f}) "
+            f"| {m['pykeen_seconds_per_epoch']:.0f} | {ANCHORS[name]['mrr']} |"
+        )
+    return "\n".join(rows)
+
+
+LINKER_SPLITS = (("open_world_dev_", "open-world dev"), ("dev_", "dev"), ("", "test"))
+
+
+def render_linker(result: dict) -> str:
+    """WebNLG linking: the KGE linker beside the text-only one on each split, at the
+    settings each chose on the open-world dev split."""
+    m = result["metrics"]
+    rows = ["| split | linker | `el_accuracy` | in KB | NIL | `el_f` (end to end) |", "|---|---|---|---|---|---|"]
+    for prefix, split in LINKER_SPLITS:
+        for name, label in (("", "KGE"), ("text_only_", "text only")):
+            key = prefix + name if prefix != "open_world_dev_" else f"open_world_dev_{name}"
+            if f"{key}el_accuracy" not in m:
+                continue
+            rows.append(
+                f"| {split} | {label} | {m[f'{key}el_accuracy']:.3f} | {m[f'{key}in_kb_accuracy']:.3f} "
+                f"| {m[f'{key}nil_accuracy']:.3f} | {m[f'{key}el_f']:.3f} |"
+            )
+    return "\n".join(rows)
+
+
 def between(text: str, begin: str, end: str, block: str) -> str:
     """``text`` with what lies between the markers replaced by ``block``."""
     start, stop = text.index(begin) + len(begin), text.index(end)
@@ -250,6 +292,14 @@ def main() -> int:
     if losses.exists():
         block = render_losses(json.loads(losses.read_text()))
         updated = between(updated, "<!-- webnlg-losses-table:begin -->", "<!-- webnlg-losses-table:end -->", block)
+    kge = {name: json.loads((RESULTS / f"{name}.json").read_text()) for name, *_ in KGE_GRAPHS
+           if (RESULTS / f"{name}.json").exists()}
+    if kge:
+        updated = between(updated, "<!-- kge-recipe-table:begin -->", "<!-- kge-recipe-table:end -->", render_kge(kge))
+    linker = RESULTS / "linker-webnlg.json"
+    if linker.exists() and "open_world_dev_el_accuracy" in json.loads(linker.read_text())["metrics"]:
+        block = render_linker(json.loads(linker.read_text()))
+        updated = between(updated, "<!-- linker-table:begin -->", "<!-- linker-table:end -->", block)
     if "--check" in sys.argv:
         return int(updated != text)
     README.write_text(updated)

@@ -41,6 +41,8 @@ NIL_IRI = ""  # the target of a mention playing NIL (see ``nil_simulation``)
         "n_candidates": 10,
         "fuzzy": True,
         "nil_threshold": 0.5,
+        "kge_weight": 1.0,
+        "kge_degree_half": 0.0,
         "use_kge": True,
         "use_text_vectors": True,
         "coherence_partners": 4,
@@ -60,6 +62,8 @@ def make_entity_linker(
     n_candidates: int,
     fuzzy: bool,
     nil_threshold: float,
+    kge_weight: float,
+    kge_degree_half: float,
     use_kge: bool,
     use_text_vectors: bool,
     coherence_partners: int,
@@ -73,6 +77,13 @@ def make_entity_linker(
     """n_candidates: candidates per mention from the alias index (``fuzzy``: also by
         character trigrams, for typos and variants).
     nil_threshold: a mention whose best candidate's probability is below this is NIL.
+    kge_weight, kge_degree_half: at inference, a candidate's KGE terms (its context's match
+        with its KGE vector, its coherence) count kge_weight · d / (d + kge_degree_half), d
+        its degree in the KB (the triples that trained its vector). Training counts them
+        whole: it meets only entities whose facts (its own Doc's among them) the KGE has
+        seen, while an open world brings entities it knows by a triple or two. Choose them
+        with nil_threshold on a dev split whose KB leaves some entities out, as the world
+        will (``bench/linker_webnlg.py``); 1 and 0 (the defaults) keep training's weights.
     use_kge: score with the KGE (context projected into the KGE space, coherence); off,
         the linker is text-only: alias prior, string similarity, types, label vectors.
     use_text_vectors: compare the mention's context with the encoder vector of each
@@ -98,6 +109,8 @@ def make_entity_linker(
         "n_candidates": n_candidates,
         "fuzzy": fuzzy,
         "nil_threshold": nil_threshold,
+        "kge_weight": kge_weight,
+        "kge_degree_half": kge_degree_half,
         "use_kge": use_kge,
         "use_text_vectors": use_text_vectors,
         "coherence_partners": coherence_partners,
@@ -138,11 +151,15 @@ class EntityLinker(KgxPipe):
         k, fuzzy = self.cfg["n_candidates"], self.cfg["fuzzy"]
         return [Mention(span, list(self.graph.candidates(span.text, k, fuzzy))) for span in spans]
 
-    def batch(self, docs: Sequence[Doc], mentions: List[List[Mention]], unseen: Sequence[int] = ()) -> CandidateBatch:
+    def batch(
+        self, docs: Sequence[Doc], mentions: List[List[Mention]], unseen: Sequence[int] = (), gated: bool = False
+    ) -> CandidateBatch:
         """The model's input for these mentions (see ``CandidateBatch``).
 
         unseen: flat candidate rows whose entity plays one without a KGE vector (no KGE
-            vector, no coherence either way)."""
+            vector, no coherence either way).
+        gated: weigh each candidate's KGE vector and its coherence pairs by ``kge_gate``
+            (inference)."""
         graph = self.graph
         rows, owner, features, entities = [], [], [], []
         for d, doc_mentions in enumerate(mentions):
@@ -170,12 +187,25 @@ class EntityLinker(KgxPipe):
                 kge[unseen] = 0.0
                 features[unseen, HAS_KGE_VECTOR] = 0.0
                 plausibility[numpy.isin(pairs, unseen).any(1)] = 0.0
+            if gated:
+                gate = self.kge_gate(entities)
+                kge *= gate[:, None]
+                plausibility *= gate[pairs[:, 0]]  # a's coherence: gate(a) times what it was
         else:
             pairs, plausibility = numpy.zeros((0, 2), "int64"), numpy.zeros((0,), "float32")
         return CandidateBatch(
             numpy.array(rows, dtype="int64").reshape(-1, 3), numpy.array(owner, dtype="int64"),
             features, kge, text, pairs, plausibility,
         )
+
+    def kge_gate(self, entities: numpy.ndarray) -> numpy.ndarray:
+        """kge_weight · d / (d + kge_degree_half) per KB entity id, d its degree (see the
+        factory); kge_weight where kge_degree_half is 0. shape (n,), float32."""
+        weight, half = self.cfg["kge_weight"], self.cfg["kge_degree_half"]
+        if not half:
+            return numpy.full(len(entities), weight, dtype="float32")
+        degrees = self.graph.degrees[entities]
+        return (weight * degrees / (degrees + half)).astype("float32")
 
     def _features(self, span: Span, cand: Candidate, rank: int) -> List[float]:
         """The row of ``model.FEATURES``: alias similarity, prior, exact label, normalised
@@ -218,7 +248,7 @@ class EntityLinker(KgxPipe):
         mentions = [self.mentions(doc.ents) for doc in docs]
         if not sum(len(m) for m in mentions):
             return [[] for _ in docs]
-        batch = self.batch(docs, mentions)
+        batch = self.batch(docs, mentions, gated=True)
         scores = self.model.ops.to_numpy(self.model.predict((docs, batch)))
         probs = mention_softmax(scores, batch.owner, len(batch.mentions))
         out, row = [], 0
@@ -234,8 +264,8 @@ class EntityLinker(KgxPipe):
             by_start = {(e.start, e.end): i for i, e in enumerate(ents)}
             for mention, probs in doc_predictions:
                 span = mention.span
-                best = int(numpy.argmax(probs[:-1])) if len(probs) > 1 else -1
-                if best >= 0 and probs[best] >= self.cfg["nil_threshold"] and probs[best] >= probs[-1]:
+                best = decide(probs, self.cfg["nil_threshold"])
+                if best is not None:
                     iri, score, nil = mention.candidates[best].iri, float(probs[best]), False
                 else:
                     iri, score, nil = iris.entity_iri(nil_base, span.text, span.label_), float(probs[-1]), True
@@ -357,6 +387,15 @@ class EntityLinker(KgxPipe):
         self.model.set_dim("nK", self.graph.kge_width)
         self.model.set_dim("nT", self.graph.text_width)
         return super().from_disk(path, exclude=exclude)
+
+
+def decide(probs: numpy.ndarray, nil_threshold: float) -> Optional[int]:
+    """The chosen candidate's index, or None for NIL: the most probable candidate, when its
+    probability reaches ``nil_threshold`` and NIL's. probs: the candidates' then NIL's."""
+    if len(probs) < 2:
+        return None
+    best = int(numpy.argmax(probs[:-1]))
+    return best if probs[best] >= nil_threshold and probs[best] >= probs[-1] else None
 
 
 def simulated(span: Span, rate: float, salt: str = "") -> bool:

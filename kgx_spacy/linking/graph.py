@@ -70,6 +70,13 @@ class LinkingGraph:
         """The share of KB entities without a KGE vector (0 without a KGE model)."""
         return float((self.kge_rows < 0).mean()) if self.kge is not None and len(self.kb) else 0.0
 
+    @cached_property
+    def degrees(self) -> numpy.ndarray:
+        """Per KB entity, the number of KB triples it is the head or tail of: the triples
+        that trained its KGE vector. shape (n_entities,), int64."""
+        ends = numpy.asarray(self.kb.triples)[:, [0, 2]].ravel()
+        return numpy.bincount(ends, minlength=len(self.kb)).astype("int64")
+
     @property
     def kge_width(self) -> int:
         return self.kge_vectors.shape[1]

@@ -11,7 +11,7 @@ from kgx_spacy.kb.build import build_kb
 from kgx_spacy.kge import KGEModel
 from kgx_spacy.linking.graph import LinkingGraph
 
-TRAIN = ["--dim", "8", "--epochs", "40", "--batch-size", "16", "--n3", "0.001"]
+TRAIN = ["--dim", "8", "--epochs", "40", "--batch-size", "16", "--n3", "0.001", "--patience", "0"]
 
 
 def test_train_then_eval(tsv_files, tmp_path):
@@ -77,3 +77,27 @@ def test_a_checkpointed_run_continues_with_more_epochs(tsv_files, tmp_path):
     assert len(record["losses"]) == 20 and [e for e, _ in record["valid_mrr"]] == [5, 10, 15, 20]
     changed = CliRunner().invoke(app, [*args, "--epochs", "30", "--lr", "0.5"])
     assert changed.exit_code == 2 and "another training configuration (lr differ)" in changed.output
+
+
+def test_a_time_budget_stops_the_run(tsv_files, tmp_path):
+    train, _ = tsv_files
+    out = tmp_path / "model"
+    args = ["kge", "train", str(train), "-o", str(out), "--dim", "4", "--epochs", "50", "--max-seconds", "1e-6"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    record = json.loads((out / "training.json").read_text())
+    assert len(record["losses"]) == 1 and record["stopped_by"] == "max_seconds"
+
+
+def test_validation_stops_early_by_default(tsv_files, tmp_path):
+    """With --valid the defaults validate every 2 epochs and stop after 3 without a better MRR."""
+    train, test = tsv_files
+    out = tmp_path / "model"
+    args = ["kge", "train", str(train), "--valid", str(test), "-o", str(out), "--dim", "8", "--epochs", "200",
+            "--batch-size", "16"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    record = json.loads((out / "training.json").read_text())
+    epochs = [e for e, _ in record["valid_mrr"]]
+    assert record["stopped_by"] == "patience" and epochs == list(range(2, epochs[-1] + 1, 2)) and epochs[-1] < 200
+    assert epochs[-1] - record["best_epoch"] == 6

@@ -314,3 +314,54 @@ def test_unseen_rate_is_the_kbs_share_of_entities_without_kge(trained):
     linker.cfg["unseen_simulation"] = 0.25
     assert linker._unseen_rate() == 0.25
     linker.cfg["unseen_simulation"] = None
+
+
+def test_degrees_count_the_triples_of_each_entity(trained):
+    graph = trained.get_pipe("kgx_entity_linker").graph
+    degree = {name: int(graph.degrees[graph.kb.entity_id(EX + name)]) for name in ("Paris", "France", "USA", "Lyon")}
+    assert degree == {"Paris": 1, "France": 2, "USA": 2, "Lyon": 1}
+
+
+def test_the_kge_gate_weighs_kge_vectors_and_coherence_by_degree(trained):
+    """At inference each candidate's KGE vector and its coherence pairs are scaled by
+    kge_weight · d / (d + kge_degree_half); training's batches are never gated."""
+    linker = trained.get_pipe("kgx_entity_linker")
+    doc = trained("paris is the capital of france .")
+    mentions = [linker.mentions(doc.ents)]
+    plain = linker.batch([doc], mentions)
+    entities = numpy.array([c.entity for m in mentions[0] for c in m.candidates])
+    degrees = linker.graph.degrees[entities]
+    try:
+        linker.cfg.update(kge_weight=0.5, kge_degree_half=2.0)
+        gated = linker.batch([doc], mentions, gated=True)
+        assert numpy.array_equal(linker.batch([doc], mentions).kge, plain.kge)
+    finally:
+        linker.cfg.update(kge_weight=1.0, kge_degree_half=0.0)
+    gate = 0.5 * degrees / (degrees + 2.0)
+    assert len(set(gate.tolist())) > 1
+    assert numpy.allclose(gated.kge, plain.kge * gate[:, None])
+    assert numpy.allclose(gated.plausibility, plain.plausibility * gate[plain.pairs[:, 0]])
+    assert numpy.array_equal(gated.features, plain.features) and numpy.array_equal(gated.text, plain.text)
+
+
+def test_a_kge_weight_of_zero_links_as_without_the_kge_terms(trained):
+    linker = trained.get_pipe("kgx_entity_linker")
+    doc = trained.make_doc("paris is the capital of france .")
+    doc = trained.get_pipe("entity_ruler")(doc)
+    model = linker.model
+    saved = {name: model.get_param(name).copy() for name in ("P", "w_coh")}
+    try:
+        model.set_param("P", model.ops.alloc2f(*saved["P"].shape))
+        model.set_param("w_coh", model.ops.alloc1f(1))
+        expected = [p for _, p in linker.predict([doc])[0]]
+    finally:
+        for name, value in saved.items():
+            model.set_param(name, value)
+    ungated = [p for _, p in linker.predict([doc])[0]]
+    try:
+        linker.cfg["kge_weight"] = 0.0
+        got = [p for _, p in linker.predict([doc])[0]]
+    finally:
+        linker.cfg["kge_weight"] = 1.0
+    assert all(numpy.allclose(g, e, atol=1e-6) for g, e in zip(got, expected))
+    assert not all(numpy.allclose(u, e, atol=1e-6) for u, e in zip(ungated, expected))
