@@ -45,9 +45,9 @@ class TrainingConfig:
     eval_every: filtered validation MRR every this many epochs (and at the last); 0: never.
     patience: stop after this many validations in a row without a better MRR; 0: never.
     max_seconds: the budget of the run's training and validation time: the run stops after
-        an epoch when one more (as long as the slowest so far) and two validations (this
-        epoch's and the next's, as long as their mean) would take it past the budget; 0: no
-        limit. A continued run counts the time before.
+        an epoch when one more (as long as the slowest so far, and a tenth) and two
+        validations (this epoch's and the next's, as long as their mean) would take it past
+        the budget; 0: no limit. A continued run counts the time before.
     """
 
     mode: str = "1-n"
@@ -240,10 +240,11 @@ def train(
 
 
 def _next_epoch_seconds(result: TrainingResult) -> float:
-    """What another epoch may cost: the slowest epoch so far and two validations (the one
-    after the epoch just run and the next one's) at their mean time."""
+    """What another epoch may cost: the slowest epoch so far and a tenth more (on a shared
+    machine epochs vary by that much), and two validations (the one after the epoch just
+    run and the next one's) at their mean time."""
     mean_validation = result.valid_seconds / len(result.valid_mrr) if result.valid_mrr else 0.0
-    return max(result.epoch_seconds) + 2 * mean_validation
+    return 1.1 * max(result.epoch_seconds) + 2 * mean_validation
 
 
 def _graph_key(model: KGEModel) -> str:
