@@ -28,7 +28,7 @@ import itertools
 import os
 import time
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy
 import spacy
@@ -158,10 +158,12 @@ def choose_settings(nlp, gold: List) -> Tuple[Dict[str, float], Dict[str, float]
     return best[0], best[1], tried
 
 
-def evaluate(nlp, gold: List) -> Dict[str, float]:
-    """Gold-mention scores at the linker's settings, and ``el_f`` end to end."""
+def evaluate(nlp, gold: List, docs: Optional[List] = None) -> Dict[str, float]:
+    """Gold-mention scores at the linker's settings, and ``el_f`` end to end.
+    docs: ``mention_docs(nlp, gold)``, when already made."""
     linker = nlp.get_pipe("kgx_entity_linker")
-    scores = gold_mention_scores(linker.predict(mention_docs(nlp, gold)), gold, linker.cfg["nil_threshold"])
+    docs = mention_docs(nlp, gold) if docs is None else docs
+    scores = gold_mention_scores(linker.predict(docs), gold, linker.cfg["nil_threshold"])
     predicted = list(nlp.pipe(doc.text for doc in gold))
     scores["el_f"] = linker_score([Example(p, g) for p, g in zip(predicted, gold)])["el_micro_f"]
     return scores
@@ -246,12 +248,13 @@ def main() -> None:
         nlp = spacy.load(models[name] / "model-best")
         linker = nlp.get_pipe("kgx_entity_linker")
         test = gold_with_nil(load_docs(corpus / "test.spacy", nlp)[: args.max_docs], kb)
-        untuned = gold_mention_scores(linker.predict(mention_docs(nlp, test)), test, linker.cfg["nil_threshold"])
+        test_docs = mention_docs(nlp, test)
+        untuned = gold_mention_scores(linker.predict(test_docs), test, linker.cfg["nil_threshold"])
         metrics.update({f"untuned_{name}{k}": untuned[k] for k in ("el_accuracy", "nil_accuracy", "in_kb_accuracy")})
         linker.cfg.update(settings)
         for split in ("dev", "test"):
-            gold = gold_with_nil(load_docs(corpus / f"{split}.spacy", nlp)[: args.max_docs], kb)
-            scores = evaluate(nlp, gold)
+            gold = test if split == "test" else gold_with_nil(load_docs(corpus / "dev.spacy", nlp)[: args.max_docs], kb)
+            scores = evaluate(nlp, gold, test_docs if split == "test" else None)
             prefix = name if split == "test" else f"dev_{name}"
             metrics.update({prefix + k: scores[k] for k in keys})
             if not name:
