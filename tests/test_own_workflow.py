@@ -126,7 +126,7 @@ def test_own_workflow_from_a_folder_of_txt_files_by_relative_paths(tmp_path, tin
     run_own(project, "texts", "graph.ttl", tiny_bert)
     nlp = spacy.load(project / "training" / "own" / "model-best")
     assert nlp.pipe_names == [
-        "transformer", "kgx_ner", "kgx_relation_classifier", "kgx_attribute_tagger", "kgx_entity_linker", "kgx_rdf",
+        "transformer", "kgx_ner", "kgx_entity_linker", "kgx_relation_classifier", "kgx_attribute_tagger", "kgx_rdf",
     ]
     assert nlp.get_pipe("kgx_entity_linker").cfg["use_kge"]
     doc = nlp("Mary Jones was born in London.")
@@ -146,7 +146,7 @@ def test_own_workflow_from_jsonl_by_absolute_paths_without_literals(tmp_path, ti
     output = run_own(project, str(texts), str(kg), tiny_bert)
     assert "kgx_attribute_tagger: left out" in output
     nlp = spacy.load(project / "training" / "own" / "model-best")
-    assert nlp.pipe_names == ["transformer", "kgx_ner", "kgx_relation_classifier", "kgx_entity_linker", "kgx_rdf"]
+    assert nlp.pipe_names == ["transformer", "kgx_ner", "kgx_entity_linker", "kgx_relation_classifier", "kgx_rdf"]
     triples = stated(nlp, "John Smith works for Acme Corp.")
     assert (EX.John_Smith, EXO.employer, EX.Acme) in triples
 

@@ -5,6 +5,9 @@ A triple's plausibility is read two ways:
 
 - ``score``: the model's raw score of (h, r, t), higher is more plausible; comparable only
   between triples of one model;
+- ``standardised``: the score as a z-score against the same relation's scores of random
+  (h, t) entity pairs: 0 is what a random pair gets, comparable across relations, and as
+  cheap as ``score`` (no pass over every entity);
 - ``rank``: where the object ranks among every entity as the tail of (h, r, ?), ties
   counting half (1 = the most plausible object); with ``known`` triples filtered out, as in
   filtered link prediction, so that the other true objects of (h, r) do not push it down;
@@ -15,7 +18,7 @@ opinion on it (a new entity has no vector).
 """
 
 from pathlib import Path
-from typing import Iterable, Sequence, Tuple, Union
+from typing import Iterable, Optional, Sequence, Tuple, Union
 
 import numpy
 import torch
@@ -34,12 +37,14 @@ class Plausibility:
         graph the model was trained on); triples with unknown labels are skipped.
     """
 
-    def __init__(self, model: KGEModel, known: Iterable[Triple] = ()):
+    def __init__(self, model: KGEModel, known: Iterable[Triple] = (), random_pairs: int = 256, seed: int = 0):
         self.model = model.eval()
         self.factory = model.factory
         ids = self._ids(list(known))
         rows = ids[~numpy.isnan(ids).any(1)].astype("int64")
         self.known = KnownTriples(torch.from_numpy(rows).reshape(-1, 3))
+        self._random_pairs, self._seed = random_pairs, seed
+        self._relation_stats: Optional[Tuple[numpy.ndarray, numpy.ndarray]] = None
 
     @classmethod
     def from_disk(cls, path: Union[str, Path], known: Iterable[Triple] = ()) -> "Plausibility":
@@ -58,6 +63,31 @@ class Plausibility:
             rows = torch.from_numpy(ids[found].astype("int64"))
             out[found] = self.model.score_hrt(rows).double().numpy()
         return out
+
+    def standardised(self, triples: Sequence[Triple]) -> numpy.ndarray:
+        """``score`` minus the mean, over the standard deviation, of the relation's scores
+        of ``random_pairs`` random (h, t) entity pairs; NaN where a label is unknown. shape (m,)."""
+        ids, found = self._found(triples)
+        out = numpy.full(len(triples), numpy.nan, dtype="float64")
+        if found.any():
+            mean, std = self.relation_stats()
+            relations = ids[found, 1].astype("int64")
+            out[found] = (self.score([t for t, f in zip(triples, found) if f]) - mean[relations]) / std[relations]
+        return out
+
+    @torch.no_grad()
+    def relation_stats(self) -> Tuple[numpy.ndarray, numpy.ndarray]:
+        """Per relation id, the mean and standard deviation of its scores of random (h, t)
+        entity pairs (seeded, computed once). shapes (n_relations,), (n_relations,)."""
+        if self._relation_stats is None:
+            n_e, n_r, k = len(self.factory.entities), len(self.factory.relations), self._random_pairs
+            generator = torch.Generator().manual_seed(self._seed)
+            pairs = torch.randint(n_e, (n_r * k, 2), generator=generator)
+            relations = torch.arange(n_r).repeat_interleave(k)
+            scores = self.model.score(pairs[:, 0], relations, pairs[:, 1]).double().reshape(n_r, k).numpy()
+            std = scores.std(1)
+            self._relation_stats = (scores.mean(1), numpy.where(std > 0, std, 1.0))
+        return self._relation_stats
 
     @torch.no_grad()
     def rank(self, triples: Sequence[Triple], batch_size: int = 256) -> numpy.ndarray:

@@ -107,14 +107,15 @@ class LinkingGraph:
             out[known] = best.numpy()
         return out
 
-    def plausibility(self, heads: numpy.ndarray, tails: numpy.ndarray) -> numpy.ndarray:
+    def plausibility(self, heads: numpy.ndarray, tails: numpy.ndarray, floor: float = -3.0) -> numpy.ndarray:
         """``raw_plausibility`` standardised by the random-pair statistics and clipped to
-        [-3, 6]; 0 where unknown. Symmetric: each unordered pair is scored once. shape (n,)."""
+        [floor, 6] (floor ≥ -3); 0 where unknown. Symmetric: each unordered pair is scored
+        once. shape (n,)."""
         mean, std = self.plausibility_stats
         ordered = numpy.stack([numpy.minimum(heads, tails), numpy.maximum(heads, tails)], 1).reshape(-1, 2)
         pairs, inverse = numpy.unique(ordered, axis=0, return_inverse=True)
         z = (self.raw_plausibility(pairs[:, 0], pairs[:, 1])[inverse.reshape(-1)] - mean) / std
-        return numpy.clip(numpy.nan_to_num(z, nan=0.0), -3.0, 6.0).astype("float32")
+        return numpy.clip(numpy.nan_to_num(z, nan=0.0), max(floor, -3.0), 6.0).astype("float32")
 
     def fit_plausibility(self, n_pairs: int = 2000, seed: int = 0) -> None:
         """Set ``plausibility_stats`` from random pairs of entities that have KGE vectors."""

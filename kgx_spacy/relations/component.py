@@ -1,7 +1,9 @@
 """``kgx_relation_classifier``: multi-label relations between entity pairs, calibrated scores."""
 
+import re
 from itertools import islice
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy
 from spacy.language import Language
@@ -12,7 +14,8 @@ from thinc.api import Model
 from thinc.types import Floats2d
 
 from ..evaluation.prf import annotated, prf
-from ..extensions import RELATIONS
+from ..extensions import LINKS, RELATIONS
+from ..kge import Plausibility
 from ..ml.losses import multilabel_loss, sigmoid
 from ..ml.pairs import pair_arrays, set_n_types, type_ids
 from ..pipe import EntityPairPipe, check_get_examples, corpus_labels, default_model
@@ -28,6 +31,7 @@ dropout = 0.1
 )
 
 Pair = Tuple[Span, Span]
+KGE_FOLDER = "kge"
 
 
 @Language.factory(
@@ -42,6 +46,7 @@ Pair = Tuple[Span, Span]
         "constrain_types": False,
         "train_on_predicted_entities": False,
         "learn_rate_scale": 10.0,
+        "kge_weight": 0.0,
         "scorer": {"@scorers": "kgx.relation_scorer.v1"},
     },
     default_score_weights={"rel_micro_f": 1.0, "rel_micro_p": 0.0, "rel_micro_r": 0.0, "rel_f_per_type": None},
@@ -57,6 +62,7 @@ def make_relation_classifier(
     constrain_types: bool,
     train_on_predicted_entities: bool,
     learn_rate_scale: float,
+    kge_weight: float,
     scorer: Optional[Callable],
 ) -> "RelationClassifier":
     """threshold: default decision threshold on the calibrated probability, per label
@@ -73,6 +79,12 @@ def make_relation_classifier(
         NER predicted (negatives the classifier will meet at inference), beside the gold ones.
     learn_rate_scale: the head's own weights learn at this times the optimizer's rate (the
         shared encoder at the rate itself).
+    kge_weight: at inference, where both entities of a pair are linked (``doc._.kgx_links``,
+        so the linker runs first) to entities of the KGE given at initialisation, each
+        label's calibrated logit gains kge_weight · z⁺, z the KGE's standardised plausibility
+        of (head, label's predicate, tail) and z⁺ its positive part: the KG can vouch for a
+        fact, never veto one (a sparse KG's vectors are unreliable below the random mean).
+        0 (the default) is off; choose it on dev (``bench/webnlg_decision.py``).
     """
     return RelationClassifier(
         nlp.vocab,
@@ -85,6 +97,7 @@ def make_relation_classifier(
         constrain_types=constrain_types,
         train_on_predicted_entities=train_on_predicted_entities,
         learn_rate_scale=learn_rate_scale,
+        kge_weight=kge_weight,
         scorer=scorer,
     )
 
@@ -94,6 +107,9 @@ class RelationClassifier(EntityPairPipe):
 
     Writes ``doc._.kgx_relations``: one record per pair and label that ``decide`` keeps
     (by default: whose calibrated probability reaches the label's threshold).
+
+    ``plausibility``: the KGE (``initialize(kge=…)``) that vouches for linked pairs' facts;
+    ``cfg["kge_relations"]``: label → the KGE's predicate IRI (matched by local name).
     """
 
     def __init__(
@@ -109,6 +125,7 @@ class RelationClassifier(EntityPairPipe):
         constrain_types: bool,
         train_on_predicted_entities: bool,
         learn_rate_scale: float,
+        kge_weight: float,
         scorer: Optional[Callable],
     ):
         # calibration: label → (a, b); probability = sigmoid(a * logit + b)
@@ -117,10 +134,12 @@ class RelationClassifier(EntityPairPipe):
             "entity_labels": [], "threshold": threshold, "thresholds": {}, "calibration": {},
             "max_labels_per_pair": max_labels_per_pair, "attach_threshold": attach_threshold,
             "learn_rate_scale": learn_rate_scale, "constrain_types": constrain_types, "signatures": {},
+            "kge_weight": kge_weight, "kge_relations": {},
         }
         super().__init__(vocab, model, name, scorer, cfg)
         self.candidates = candidates
         self.train_on_predicted_entities = train_on_predicted_entities
+        self.plausibility: Optional[Plausibility] = None
 
     @property
     def label_data(self) -> dict:
@@ -139,7 +158,31 @@ class RelationClassifier(EntityPairPipe):
         """Calibrated probabilities for given pairs, zero where ``type_mask`` rules the label
         out; shape (n_pairs, n_labels) per Doc."""
         a, b = self._calibration()
-        return [sigmoid(logits * a + b) * self.type_mask(p) for logits, p in zip(self.pair_logits(docs, pairs), pairs)]
+        return [
+            sigmoid(logits * a + b + self.kge_prior(doc, p)) * self.type_mask(p)
+            for doc, logits, p in zip(docs, self.pair_logits(docs, pairs), pairs)
+        ]
+
+    def kge_prior(self, doc: Doc, pairs: List[Pair]) -> numpy.ndarray:
+        """kge_weight · z⁺ (see the factory) per pair and label, 0 where a pair's end is not
+        linked, a label has no KGE predicate, or the KGE does not know an IRI.
+        shape (n_pairs, n_labels)."""
+        prior = numpy.zeros((len(pairs), len(self.labels)), dtype="float32")
+        weight, predicates = self.cfg["kge_weight"], self.cfg["kge_relations"]
+        if not weight or self.plausibility is None or not pairs:
+            return prior
+        iris = {(link["start"], link["end"]): link["iri"] for link in doc._.get(LINKS) if not link.get("nil")}
+        rows = [i for i, (h, t) in enumerate(pairs) if (h.start, h.end) in iris and (t.start, t.end) in iris]
+        columns = [k for k, label in enumerate(self.labels) if label in predicates]
+        if not rows or not columns:
+            return prior
+        triples = [
+            (iris[(pairs[i][0].start, pairs[i][0].end)], predicates[self.labels[k]], iris[(pairs[i][1].start, pairs[i][1].end)])
+            for i in rows for k in columns
+        ]
+        z = self.plausibility.standardised(triples).reshape(len(rows), len(columns))
+        prior[numpy.ix_(rows, columns)] = weight * numpy.clip(numpy.nan_to_num(z, nan=0.0), 0.0, None)
+        return prior
 
     def type_mask(self, pairs: List[Pair]) -> numpy.ndarray:
         """1 where a label may join a pair's entity types, else 0; shape (n_pairs, n_labels).
@@ -268,7 +311,11 @@ class RelationClassifier(EntityPairPipe):
         *,
         nlp: Optional[Language] = None,
         labels: Optional[dict] = None,
+        kge: Optional[str] = None,
     ) -> None:
+        """kge: a KGE model folder (``kgx kge train``) of the KG the linker links to: its
+        plausibility vouches for linked facts (``kge_weight``); its predicates are matched
+        to the labels by local name (``…/birthPlace`` or ``…#birthPlace``)."""
         check_get_examples(get_examples, "RelationClassifier.initialize")
         self._init_labels(get_examples, labels, RELATIONS)
         if labels is not None:
@@ -279,6 +326,8 @@ class RelationClassifier(EntityPairPipe):
                 label: sorted(map(list, types), key=lambda pair: [t or "" for t in pair])  # a type may be None
                 for label, types in sorted(signatures.items())
             }
+        if kge is not None:
+            self.use_kge(kge)
         set_n_types(self.model.get_ref("features"), len(self.cfg["entity_labels"]))
         self.model.get_ref("output_layer").set_dim("nO", len(self.labels))
         sample = list(islice(get_examples(), 10))
@@ -286,6 +335,31 @@ class RelationClassifier(EntityPairPipe):
         self.model.initialize(X=(docs, self._pair_arrays([self._training_pairs(eg) for eg in sample])))
 
 
+
+
+    def use_kge(self, kge: Union[str, Path]) -> None:
+        """Vouch for linked facts with this KGE model folder from now on (see ``initialize``)."""
+        self.plausibility = Plausibility.from_disk(kge)
+        self.cfg["kge_relations"] = match_predicates(self.labels, self.plausibility.factory.relations)
+
+    def to_disk(self, path, *, exclude=tuple()) -> None:
+        super().to_disk(path, exclude=exclude)
+        if self.plausibility is not None:
+            self.plausibility.model.to_disk(Path(path) / KGE_FOLDER)
+
+    def from_disk(self, path, *, exclude=tuple()) -> "RelationClassifier":
+        kge = Path(path) / KGE_FOLDER
+        self.plausibility = Plausibility.from_disk(kge) if kge.is_dir() else None
+        return super().from_disk(path, exclude=exclude)
+
+
+def match_predicates(labels: Sequence[str], predicates: Sequence[str]) -> Dict[str, str]:
+    """label → the one predicate IRI whose local name (after the last ``/`` or ``#``) is
+    the label; labels that match none or several are left out."""
+    by_name: Dict[str, List[str]] = {}
+    for iri in predicates:
+        by_name.setdefault(re.split(r"[/#]", iri)[-1], []).append(iri)
+    return {label: by_name[label][0] for label in labels if len(by_name.get(label, ())) == 1}
 
 
 # -- scoring ----------------------------------------------------------------------------

@@ -47,3 +47,18 @@ def test_unknown_labels_have_no_plausibility(trained):
     assert numpy.isnan(scores[:2]).all() and numpy.isnan(ranks[:2]).all()
     assert not numpy.isnan(scores[2]) and ranks[2] == 1.0
     assert plausibility.knows("a0") and not plausibility.knows("new-entity")
+
+
+def test_standardised_puts_a_planted_triple_far_above_random_pairs(couples, trained):
+    """z is 0 for what a random pair of the relation scores: the planted spouse far above,
+    and the same score whatever the relation's scale (a multiple of score's)."""
+    factory, _, planted_ids = couples
+    plausibility = Plausibility(trained)
+    planted = labels(factory, planted_ids)[0]
+    corrupted = [(planted[0], planted[1], e) for e in factory.entities if e.startswith("a") and e != planted[2]]
+    z = plausibility.standardised([planted, *corrupted, ("new-entity", "spouse", "a0")])
+    assert z[0] > 2.0 and z[0] > z[1:-1].max() and numpy.isnan(z[-1])
+    mean, std = plausibility.relation_stats()
+    raw = plausibility.score([planted])[0]
+    assert z[0] == pytest.approx((raw - mean[factory.relation_to_id["spouse"]]) / std[factory.relation_to_id["spouse"]])
+    assert numpy.array_equal(Plausibility(trained).relation_stats()[0], mean)  # seeded

@@ -307,6 +307,26 @@ def test_unseen_candidates_lose_their_kge_vector_and_coherence(trained):
     assert numpy.array_equal(plain.plausibility[~involved], hidden.plausibility[~involved])
 
 
+def test_coherence_floor_lets_coherence_only_add(trained):
+    """At floor 0 (the default) a pair below the random mean counts as not compared, so
+    no candidate's coherence is negative; at -3 the same pairs keep their negative z."""
+    linker = trained.get_pipe("kgx_entity_linker")
+    doc = trained("paris is the capital of texas and of france .")
+    mentions = [linker.mentions(doc.ents)]
+    try:
+        linker.cfg["coherence_floor"] = -3.0
+        signed = linker.batch([doc], mentions)
+    finally:
+        linker.cfg["coherence_floor"] = 0.0
+    floored = linker.batch([doc], mentions)
+    assert (signed.plausibility < 0).any() and (signed.plausibility > 0).any()
+    assert numpy.array_equal(floored.plausibility, numpy.maximum(signed.plausibility, 0.0))
+    local = numpy.zeros(len(floored.owner), "float32")
+    nil = numpy.zeros(len(floored.mentions), "float32")
+    assert (coherence_features(local, nil, floored.owner, floored.pairs, floored.plausibility) >= 0).all()
+    assert (coherence_features(local, nil, signed.owner, signed.pairs, signed.plausibility) < 0).any()
+
+
 def test_unseen_rate_is_the_kbs_share_of_entities_without_kge(trained):
     linker = trained.get_pipe("kgx_entity_linker")
     share = float((linker.graph.kge_rows < 0).mean())

@@ -249,3 +249,42 @@ def test_scorer_ignores_labels_the_reference_is_not_annotated_for():
     assert relation_score([Example(predicted, gold)])["rel_micro_p"] == 1.0
     gold._.kgx_annotated_labels = []
     assert relation_score([Example(predicted, gold)])["rel_micro_p"] == 0.5
+
+
+def test_kge_prior_vouches_for_linked_facts_only(trained, tmp_path):
+    """With kge_weight, a pair whose ends are linked to entities of the KGE gains
+    kge_weight · z⁺ on each label's logit whose predicate the KGE knows: the KG's fact
+    (mary jones, live_in, london) rises, nothing falls, and unlinked pairs stay as they were;
+    the KGE travels with the pipeline."""
+    from kgx_spacy.kge import KGEModel, TrainingConfig, TriplesFactory, train as train_kge
+
+    ex = "http://example.org/"
+    kg = [(ex + "mary", ex + "live_in", ex + "london"), (ex + "acme", ex + "based_in", ex + "berlin"),
+          (ex + "john", ex + "work_for", ex + "acme")] + [(ex + f"e{i}", ex + "work_for", ex + f"e{i + 1}") for i in range(8)]
+    factory = TriplesFactory.from_triples(kg)
+    model = KGEModel("complex", factory, dim=8, reciprocal=True)
+    train_kge(model, factory.map(kg), TrainingConfig(epochs=100, batch_size=16, lr=0.1))
+    model.to_disk(tmp_path / "kge")
+    pipe = trained.get_pipe("kgx_relation_classifier")
+    text = "mary jones lives in london ."
+    plain = pipe.predict([trained(text)])[0][1]
+    try:
+        pipe.use_kge(tmp_path / "kge")
+        assert pipe.cfg["kge_relations"] == {label: ex + label for label in ("based_in", "live_in", "work_for")}
+        pipe.cfg["kge_weight"] = 1.0
+        doc = trained(text)
+        unlinked = pipe.predict([doc])[0]
+        doc._.kgx_links = [{"start": 0, "end": 2, "iri": ex + "mary", "score": 1.0, "nil": False},
+                           {"start": 4, "end": 5, "iri": ex + "london", "score": 1.0, "nil": False}]
+        pairs, boosted = pipe.predict([doc])[0]
+        prior = pipe.kge_prior(doc, pairs)
+        live_in = pipe.labels.index("live_in")
+        forward = [i for i, (h, t) in enumerate(pairs) if h.text == "mary jones"][0]
+        assert numpy.allclose(unlinked[1], plain, atol=1e-6)
+        assert prior[forward, live_in] > 1.0 and (prior >= 0).all()
+        assert boosted[forward, live_in] > plain[forward, live_in] and (boosted >= plain - 1e-6).all()
+        trained.to_disk(tmp_path / "nlp")
+        loaded = spacy.load(tmp_path / "nlp").get_pipe("kgx_relation_classifier")
+        assert loaded.cfg["kge_weight"] == 1.0 and numpy.allclose(loaded.kge_prior(doc, pairs), prior)
+    finally:
+        pipe.plausibility, pipe.cfg["kge_weight"], pipe.cfg["kge_relations"] = None, 0.0, {}
