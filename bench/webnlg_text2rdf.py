@@ -195,13 +195,6 @@ def main() -> None:
     submissions = data_dir() / SUBMISSIONS
     subsets = challenge_subsets(submissions)
     metrics = subset_scores(candidates, references, subsets)
-    relations = nlp.get_pipe("kgx_relation_classifier")
-    metrics["kge_weight"] = relations.cfg["kge_weight"]
-    if relations.cfg["kge_weight"]:  # the ablation: the same Docs, the KGE's word on relations left out
-        relations.cfg["kge_weight"] = 0.0
-        relations.set_annotations(predicted, relations.predict(predicted))
-        ablated = [doc_triples(doc, styles) for doc in predicted]
-        metrics.update(subset_scores(ablated, references, subsets, "no_kge_"))
     for prefix, folder in SYSTEMS.items():  # the challenge's systems, same scorer, same run
         metrics.update(subset_scores(read_triple_sets(submissions / folder / "primary.xml"), references, subsets, f"{prefix}_"))
 

@@ -161,7 +161,7 @@ def test_own_workflow_without_entity_facts(tmp_path, tiny_bert):
     output = run_own(project, "texts.jsonl", "graph.ttl", tiny_bert)
     assert "holds no entity-entity triples" in output and "kgx_entity_linker: use_kge = false" in output
     nlp = spacy.load(project / "training" / "own" / "model-best")
-    assert nlp.pipe_names == ["transformer", "kgx_ner", "kgx_attribute_tagger", "kgx_entity_linker", "kgx_rdf"]
+    assert nlp.pipe_names == ["transformer", "kgx_ner", "kgx_entity_linker", "kgx_attribute_tagger", "kgx_rdf"]
     assert not nlp.get_pipe("kgx_entity_linker").cfg["use_kge"]
     doc = nlp("Peter Brown was born on 23 November 1990.")
     assert [ent.kb_id_ for ent in doc.ents] == [str(EX.Peter_Brown)]
