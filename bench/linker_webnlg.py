@@ -286,7 +286,8 @@ def main() -> None:
         "linker-webnlg", "webnlg", "test", metrics, time.time() - started, args.gpu_id, "bench/linker_webnlg.py",
         dev_curves=curves, settings_search=search, output=args.output,
         notes=(
-            "Open-world dev: the KB, KGE and both linkers of the train texts outside held_out_categories; "
+            "Open-world dev: the KB, KGE and both linkers of the train texts outside held_out_categories, "
+            "the KB and KGE also without dev's own facts down to open_world_dev_known_facts of them; "
             "dev's gold IRIs outside that KB are NIL. Each linker's inference settings (nil_threshold; "
             "kge_weight and kge_degree_half for the KGE linker) are the best of settings_search "
             "([kge_weight, kge_degree_half, nil_threshold, el_accuracy]) by gold-mention el_accuracy there, "
