@@ -35,6 +35,8 @@ class Plausibility:
     model: a trained KGEModel whose labels are IRIs (``kgx kge train`` on an RDF graph).
     known: triples (IRIs) to filter out of ``rank`` besides the one ranked (usually the
         graph the model was trained on); triples with unknown labels are skipped.
+    random_pairs, seed: the random (h, t) pairs per relation that ``standardised`` measures
+        against, and their seed.
     """
 
     def __init__(self, model: KGEModel, known: Iterable[Triple] = (), random_pairs: int = 256, seed: int = 0):
