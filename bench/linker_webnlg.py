@@ -99,7 +99,8 @@ def open_world_split(
     down to ``known``; an entity left without any triple leaves the KB.
     RETURNS: the graph's paths (``build_graph``) and the share of dev's facts it holds."""
     train_docs = [doc for doc in load_docs(corpus / "train.spacy", nlp) if category(doc) not in held_out]
-    dev_facts = sorted({tuple(t) for doc in load_docs(corpus / "dev.spacy", nlp) for t in doc._.get(GOLD_TRIPLES)})
+    dev = load_docs(corpus / "dev.spacy", nlp)
+    dev_facts = sorted({tuple(t) for doc in dev for t in doc._.get(GOLD_TRIPLES)})
     graph = sorted({tuple(t) for doc in train_docs for t in doc._.get(GOLD_TRIPLES)})
     in_graph = set(graph)
     shared = sorted((t for t in dev_facts if t in in_graph), key=lambda t: zlib.crc32("|".join(t).encode("utf-8")))
@@ -107,8 +108,7 @@ def open_world_split(
     paths = build_graph([t for t in graph if t not in left_out], "webnlg-open-world")
     if not (corpus / OPEN_DEV).exists():
         DocBin(docs=train_docs, store_user_data=True).to_disk(corpus / OPEN_TRAIN)
-        dev = gold_with_nil(load_docs(corpus / "dev.spacy", nlp), KB.from_disk(paths["kb"]))
-        DocBin(docs=dev, store_user_data=True).to_disk(corpus / OPEN_DEV)
+        DocBin(docs=gold_with_nil(dev, KB.from_disk(paths["kb"])), store_user_data=True).to_disk(corpus / OPEN_DEV)
     return paths, (len(shared) - len(left_out)) / len(dev_facts)
 
 

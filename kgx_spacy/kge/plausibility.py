@@ -69,13 +69,13 @@ class Plausibility:
     def standardised(self, triples: Sequence[Triple]) -> numpy.ndarray:
         """``score`` minus the mean, over the standard deviation, of the relation's scores
         of ``random_pairs`` random (h, t) entity pairs; NaN where a label is unknown. shape (m,)."""
-        ids, found = self._found(triples)
-        out = numpy.full(len(triples), numpy.nan, dtype="float64")
+        z = self.score(triples)
+        found = ~numpy.isnan(z)
         if found.any():
             mean, std = self.relation_stats()
-            relations = ids[found, 1].astype("int64")
-            out[found] = (self.score([t for t, f in zip(triples, found) if f]) - mean[relations]) / std[relations]
-        return out
+            relations = numpy.array([self.factory.relation_to_id[t[1]] for t, f in zip(triples, found) if f])
+            z[found] = (z[found] - mean[relations]) / std[relations]
+        return z
 
     @torch.no_grad()
     def relation_stats(self) -> Tuple[numpy.ndarray, numpy.ndarray]:

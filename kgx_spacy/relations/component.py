@@ -15,6 +15,7 @@ from thinc.types import Floats2d
 
 from ..evaluation.prf import annotated, prf
 from ..extensions import LINKS, RELATIONS
+from ..iris import encode_segment
 from ..kge import Plausibility
 from ..ml.losses import multilabel_loss, sigmoid
 from ..ml.pairs import pair_arrays, set_n_types, type_ids
@@ -111,7 +112,7 @@ class RelationClassifier(EntityPairPipe):
     (by default: whose calibrated probability reaches the label's threshold).
 
     ``plausibility``: the KGE (``initialize(kge=…)``) that vouches for linked pairs' facts;
-    ``cfg["kge_relations"]``: label → the KGE's predicate IRI (matched by local name).
+    ``cfg["kge_relations"]``: label → the KGE's predicate IRI (``match_predicates``).
     """
 
     def __init__(
@@ -317,7 +318,7 @@ class RelationClassifier(EntityPairPipe):
     ) -> None:
         """kge: a KGE model folder (``kgx kge train``) of the KG the linker links to: its
         plausibility vouches for linked facts (``kge_weight``); its predicates are matched
-        to the labels by local name (``…/birthPlace`` or ``…#birthPlace``)."""
+        to the labels as ``match_predicates`` says."""
         check_get_examples(get_examples, "RelationClassifier.initialize")
         self._init_labels(get_examples, labels, RELATIONS)
         if labels is not None:
@@ -356,12 +357,14 @@ class RelationClassifier(EntityPairPipe):
 
 
 def match_predicates(labels: Sequence[str], predicates: Sequence[str]) -> Dict[str, str]:
-    """label → the one predicate IRI whose local name (after the last ``/`` or ``#``) is
-    the label; labels that match none or several are left out."""
-    by_name: Dict[str, List[str]] = {}
+    """label → the one predicate IRI whose last segment (after ``/`` or ``#``) is the label
+    as ``kgx_rdf`` names a predicate in its ``vocabulary`` (``encode_segment``); labels that
+    match none or several are left out."""
+    by_segment: Dict[str, List[str]] = {}
     for iri in predicates:
-        by_name.setdefault(re.split(r"[/#]", iri)[-1], []).append(iri)
-    return {label: by_name[label][0] for label in labels if len(by_name.get(label, ())) == 1}
+        by_segment.setdefault(re.split(r"[/#]", iri)[-1], []).append(iri)
+    named = {label: by_segment.get(encode_segment(label), ()) for label in labels}
+    return {label: iris[0] for label, iris in named.items() if len(iris) == 1}
 
 
 # -- scoring ----------------------------------------------------------------------------
