@@ -10,14 +10,16 @@ Accepted names, tried in this order:
 import contextlib
 import os
 from pathlib import Path
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Optional
 
 import torch
 from spacy.tokens import Doc
 from spacy.util import registry
 from spacy_transformers.data_classes import FullTransformerBatch
 from spacy_transformers.layers.transformer_model import TransformerModel, init as transformer_init
-from thinc.api import Model, xp2torch
+from thinc.api import Model, NumpyOps, xp2torch
+
+from .quantize import check_scheme, quantize_module, set_module, swapped_module
 
 MINILM_NAMES = {"sentence-transformers/all-MiniLM-L6-v2", "all-MiniLM-L6-v2"}
 
@@ -72,12 +74,16 @@ def build_transformer_model(
     transformer_config: dict = {},
     mixed_precision: bool = False,
     grad_scaler_config: dict = {},
+    quantize: Optional[str] = None,
 ) -> Model[List[Doc], FullTransformerBatch]:
     """spacy-transformers' TransformerModel.v3 whose ``name`` goes through ``resolve_encoder``.
 
     The name is resolved only when the weights are first loaded (``nlp.initialize``); a
     saved pipeline carries its own weights and never needs the name again.
+    quantize: "int8" quantises the encoder as a saved pipeline loads, for CPU inference
+        (``kgx_spacy.quantize``); training and the weights on disk stay fp32.
     """
+    check_scheme(quantize)
     model = AveragedTransformerModel(
         name,
         get_spans,
@@ -87,17 +93,52 @@ def build_transformer_model(
         dict(grad_scaler_config),
     )
     model.init = _init_offline
+    model.quantize = quantize
     return model
 
 
 class AveragedTransformerModel(TransformerModel):
     """spacy-transformers' TransformerModel whose ``use_params`` also swaps in the
-    encoder's averaged weights (``[training.optimizer] use_averages = true``).
+    encoder's averaged weights (``[training.optimizer] use_averages = true``), and which
+    can quantise its encoder as it loads.
 
     thinc's optimizer keys the averages of torch parameters by ``(shim.id, name)``, but
     ``PyTorchShim.use_params`` looks them up as ``"pytorch_{id}_{name}"`` and finds none:
     without this, ``spacy train`` evaluated and saved the raw encoder beside averaged heads.
+    quantize: the scheme applied after ``from_dict`` (None: fp32). ``to_dict`` always
+    saves the fp32 weights, kept beside the quantised encoder (``_fp32``: shim id → module).
     """
+
+    quantize: Optional[str] = None
+
+    def from_dict(self, msg: Dict) -> "AveragedTransformerModel":
+        super().from_dict(msg)
+        self._fp32 = {}
+        if self.quantize and self.attrs["has_transformer"]:
+            if not isinstance(self.ops, NumpyOps):
+                raise ValueError(f"quantize = {self.quantize!r} is for CPU inference; load the pipeline without it on GPU")
+            for shim in self._hf_shims():
+                self._fp32[shim.id] = shim._model
+                set_module(shim, quantize_module(shim._model.eval(), self.quantize))
+        return self
+
+    def to_dict(self) -> Dict:
+        with contextlib.ExitStack() as stack:
+            for shim in self._hf_shims():
+                if shim.id in getattr(self, "_fp32", {}):
+                    stack.enter_context(swapped_module(shim, self._fp32[shim.id]))
+            return super().to_dict()
+
+    def begin_update(self, X):
+        if getattr(self, "_fp32", None):
+            raise ValueError(
+                f"the encoder is quantised ({self.quantize}) for inference and cannot be "
+                "trained: train the pipeline loaded without quantize"
+            )
+        return super().begin_update(X)
+
+    def _hf_shims(self) -> List:
+        return [shim for node in self.walk() for shim in node.shims if hasattr(shim, "_hfmodel")]
 
     @contextlib.contextmanager
     def use_params(self, params: Dict):

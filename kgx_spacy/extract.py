@@ -13,6 +13,7 @@ from .errors import KgxInputError
 from .extensions import DOC_ID, install_extensions
 from .inputs import TextReader, input_files
 from .iris import document_iri
+from .quantize import SCHEMES, load_quantized
 from .rdf.component import RDFComponent
 from .rdf.mapping import RDFMapping
 from .rdf.store import DEFAULT_BATCH_SIZE, ExportStats
@@ -32,6 +33,7 @@ def extract(
     resume: bool = False,
     progress: Optional[Path] = None,
     on_document: Optional[Callable[[], None]] = None,
+    quantize: Optional[str] = None,
 ) -> ExportStats:
     """Run ``model`` over the inputs and write the RDF to ``target`` (``kgx extract``).
 
@@ -44,6 +46,7 @@ def extract(
     progress: the progress file (default: ``target.progress_path()``, with
         ./kgx-extract.progress.jsonl for an endpoint).
     on_document: called as each Doc leaves the pipeline (a progress display).
+    quantize: "int8" quantises the pipeline's encoder as it loads (``kgx_spacy.quantize``).
     RETURNS: what was written (``skipped``: documents left out by ``resume``).
     """
     if batch_size < 1 or n_process < 1:
@@ -53,7 +56,7 @@ def extract(
     sources = input_files(inputs, exclude)
     if target.client:
         target.client.check_reachable()
-    nlp = load_pipeline(model, gpu_id)
+    nlp = load_pipeline(model, gpu_id, quantize)
     mapping = pipeline_mapping(nlp)
     checkpoint = target.checkpoint(progress, resume, run=f"extract {model_key(model)}")
     texts = reader.read(sources)
@@ -71,18 +74,26 @@ def extract(
     return stats
 
 
-def load_pipeline(model: str, gpu_id: int = -1):
-    """``spacy.load(model)``, on GPU ``gpu_id`` when it is 0 or more; KgxInputError if it fails."""
+def load_pipeline(model: str, gpu_id: int = -1, quantize: Optional[str] = None):
+    """``spacy.load(model)``, on GPU ``gpu_id`` when it is 0 or more, its encoder quantised
+    as ``quantize`` (CPU only); KgxInputError if it fails."""
     import spacy
 
     install_extensions()
+    if quantize is not None:
+        if quantize not in SCHEMES:
+            raise KgxInputError("--quantize", f"must be one of {', '.join(SCHEMES)}, not {quantize!r}")
+        if gpu_id >= 0:
+            raise KgxInputError("--quantize", "int8 quantisation is for CPU inference: leave out --gpu-id")
     if gpu_id >= 0:
         try:
             spacy.require_gpu(gpu_id)
         except Exception as err:  # thinc raises ValueError, CUDA libraries their own errors
             raise KgxInputError("--gpu-id", f"cannot use GPU {gpu_id} ({err})") from None
     try:
-        return spacy.load(model)
+        return load_quantized(model, quantize) if quantize else spacy.load(model)
+    except KgxInputError:
+        raise
     except (OSError, ValueError, ImportError) as err:
         problem = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise KgxInputError(model, f"cannot load the pipeline: {problem}") from None

@@ -1,7 +1,7 @@
 """The package's layering, read from its source: each module imports only what lies below it.
 
 Floors, bottom up (a module may import its own folder and anything on a lower floor):
-errors; file helpers; the Doc contract, IRIs, literals, inputs and other leaf helpers; shared model
+errors; file helpers and int8 quantisation; the Doc contract, IRIs, literals, inputs and other leaf helpers; shared model
 parts, scoring and training helpers; the pipe base class, KB and KGE; the components (no component imports
 another); RDF and supervision; corpora, the extraction engine and the KG feedback; the CLI, whose command
 modules never import each other (``cli/__init__`` assembles them).
@@ -16,7 +16,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "kgx_spacy"
 FLOORS = [
     {"errors"},
-    {"io"},
+    {"io", "quantize"},
     {"iris", "extensions", "literals", "inputs", "encoders"},
     {"ml", "evaluation", "training"},
     {"pipe", "kb", "kge"},

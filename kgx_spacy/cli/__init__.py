@@ -11,7 +11,7 @@ from typing import Callable
 import typer
 
 from ..errors import KgxInputError, KgxStoreError
-from . import calibrate, compare, convert, distant, export, kb, kge, query, train
+from . import calibrate, compare, convert, distant, export, kb, kge, quantize, query, train
 
 app = typer.Typer(
     name="kgx",
@@ -51,6 +51,7 @@ COMMANDS = [
     (app, "export", export.export_cli),
     (app, "extract", export.extract_cli),
     (app, "distant-label", distant.distant_label_cli),
+    (app, "quantize", quantize.quantize_cli),
     (app, "query", query.query_cli),
     (app, "dump", query.dump_cli),
     (app, "fit-config", train.fit_config_cli),

@@ -102,6 +102,9 @@ def extract_cli(
     ),
     n_process: int = typer.Option(1, "--n-process", min=1, help="Processes for nlp.pipe."),
     gpu_id: int = typer.Option(-1, "--gpu-id", help="GPU to run on (spacy.require_gpu); -1: CPU."),
+    quantize: Optional[str] = typer.Option(
+        None, "--quantize", help="int8: quantise the encoder's linear layers as it loads (CPU only).",
+    ),
     resume: bool = typer.Option(
         False, "--resume",
         help="Skip the documents the progress file says are committed (store, endpoint).",
@@ -134,7 +137,7 @@ def extract_cli(
     with _ProgressBar(not quiet) as advance:
         stats = extract(
             model, inputs, target, reader, batch_size, n_process, gpu_id, resume, progress,
-            on_document=advance,
+            on_document=advance, quantize=quantize,
         )
     typer.echo(extract_summary(stats, target.name, time.perf_counter() - start))
 

@@ -170,12 +170,19 @@ class EntityLinker(KgxPipe):
             (inference)."""
         graph = self.graph
         rows, owner, features, entities = [], [], [], []
+        type_scores = {}  # (NER label, entity) → the type features, once per batch
         for d, doc_mentions in enumerate(mentions):
             for mention in doc_mentions:
                 owner.extend([len(rows)] * len(mention.candidates))
                 rows.append((d, mention.span.start, mention.span.end))
+                label = mention.span.label_
                 for rank, cand in enumerate(mention.candidates):
-                    features.append(self._features(mention.span, cand, rank))
+                    key = (label, cand.entity)
+                    if key not in type_scores:
+                        type_scores[key] = self._type_features(label, cand.entity)
+                    features.append(
+                        (cand.score, cand.prior, cand.exact, cand.normalised, 1.0 / (1 + rank), *type_scores[key], 0.0, 1.0)
+                    )
                     entities.append(cand.entity)
         entities = numpy.array(entities, dtype="int64")
         n_c = len(entities)
@@ -217,15 +224,14 @@ class EntityLinker(KgxPipe):
         degrees = self.graph.degrees[entities]
         return (weight * degrees / (degrees + half)).astype("float32")
 
-    def _features(self, span: Span, cand: Candidate, rank: int) -> List[float]:
-        """The row of ``model.FEATURES``: alias similarity, prior, exact label, normalised
-        alias, 1/(1 + rank), type agreement, candidate has types, has a KGE vector (set in
-        ``batch``), bias."""
-        agreement = self.cfg["type_agreement"].get(span.label_, {})
-        types = self.graph.kb.types_of(cand.entity)
-        type_score = max((agreement.get(t, 0.0) for t in types), default=0.0)
-        return [cand.score, cand.prior, float(cand.exact), float(cand.normalised), 1.0 / (1 + rank),
-                type_score, float(bool(types)), 0.0, 1.0]
+    def _type_features(self, label: str, entity: int) -> Tuple[float, float]:
+        """Two columns of ``model.FEATURES``: type agreement (the best P(type | NER label)
+        over the entity's types) and whether the entity has types. The row's others:
+        alias similarity, prior, exact label, normalised alias, 1/(1 + rank), then has a
+        KGE vector (set in ``batch``) and bias."""
+        agreement = self.cfg["type_agreement"].get(label, {})
+        types = self.graph.kb.types_of(entity)
+        return max((agreement.get(t, 0.0) for t in types), default=0.0), float(bool(types))
 
     def _coherence_pairs(self, mentions: List[List[Mention]]) -> numpy.ndarray:
         """The candidate pairs (a, b) whose KGE plausibility is a's coherence: b is one of

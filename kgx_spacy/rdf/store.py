@@ -9,6 +9,8 @@ records the documents of every committed batch, so an interrupted export can res
 import itertools
 import json
 import os
+import queue
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, List, Optional, TypeVar, Union
@@ -126,6 +128,12 @@ def write_batches(
 ) -> ExportStats:
     """Convert Docs batch by batch and hand each batch to ``commit(number, graphs)``.
 
+    The Docs are consumed here (for ``kgx extract``, this is what runs the pipeline) while
+    a writer thread converts and commits the batches before them: RDF conversion and store
+    or network writes overlap with inference. At most ``QUEUED_BATCHES`` batches wait for
+    the writer, so memory stays bounded. Batches are committed and recorded in order; when
+    the Docs or the writer fail, the batches handed over before the failure are still
+    committed and recorded, then the error is raised here.
     Every Doc is written: leaving out committed ones is the caller's (``pending_docs``).
     commit: writes one batch (numbered from 1, continuing a resumed run's numbering) or
         raises; a batch is recorded in ``progress`` only after ``commit`` returns.
@@ -135,17 +143,72 @@ def write_batches(
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, not {batch_size}")
     stats = stats if stats is not None else ExportStats()
-    number = progress.last_batch if progress else 0
-    for chunk in _chunks(docs, batch_size):
-        number += 1
-        graphs = [doc_graph(doc, mapping) for doc in chunk]
-        commit(number, graphs)
-        if progress:
-            progress.record(number, [name.value for name, _ in graphs])
-        stats.batches += 1
-        stats.documents += len(graphs)
-        stats.quads += sum(len(quads) for _, quads in graphs)
+    first = progress.last_batch + 1 if progress else 1
+    writer = _Writer(commit, mapping, progress, stats)
+    try:
+        for number, chunk in enumerate(_chunks(docs, batch_size), start=first):
+            writer.put(number, chunk)
+    finally:
+        writer.close()  # waits for the batches handed over; raises the writer's error
     return stats
+
+
+# Batches waiting for the writer thread, beyond the one it is writing.
+QUEUED_BATCHES = 2
+
+
+class _Writer:
+    """A thread that converts and commits numbered batches of Docs, in order.
+
+    ``put`` blocks while QUEUED_BATCHES wait, and raises at once once the writer has
+    failed; ``close`` writes what is queued, stops the thread and raises its error.
+    """
+
+    def __init__(self, commit, mapping, progress, stats):
+        self.commit, self.mapping, self.progress, self.stats = commit, mapping, progress, stats
+        self.queue = queue.Queue(QUEUED_BATCHES)
+        self.error: Optional[BaseException] = None
+        self.thread = threading.Thread(target=self._run, name="kgx-writer", daemon=True)
+        self.thread.start()
+
+    def put(self, number: int, chunk: List[Doc]) -> None:
+        while self.error is None:
+            try:
+                self.queue.put((number, chunk), timeout=0.1)
+                return
+            except queue.Full:
+                continue
+        self._raise()
+
+    def close(self) -> None:
+        while self.thread.is_alive():
+            try:
+                self.queue.put(None, timeout=0.1)
+                break
+            except queue.Full:
+                continue
+        self.thread.join()
+        self._raise()
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+    def _run(self) -> None:
+        while (item := self.queue.get()) is not None:
+            number, chunk = item
+            try:
+                graphs = [doc_graph(doc, self.mapping) for doc in chunk]
+                self.commit(number, graphs)
+                if self.progress:
+                    self.progress.record(number, [name.value for name, _ in graphs])
+            except BaseException as err:
+                self.error = err
+                return
+            self.stats.batches += 1
+            self.stats.documents += len(graphs)
+            self.stats.quads += sum(len(quads) for _, quads in graphs)
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:

@@ -161,8 +161,9 @@ class RelationClassifier(EntityPairPipe):
         """Calibrated probabilities for given pairs, zero where ``type_mask`` rules the label
         out; shape (n_pairs, n_labels) per Doc."""
         a, b = self._calibration()
+        signatures = self._signatures()
         return [
-            sigmoid(logits * a + b + self.kge_prior(doc, p)) * self.type_mask(p)
+            sigmoid(logits * a + b + self.kge_prior(doc, p)) * self.type_mask(p, signatures)
             for doc, logits, p in zip(docs, self.pair_logits(docs, pairs), pairs)
         ]
 
@@ -187,18 +188,37 @@ class RelationClassifier(EntityPairPipe):
         prior[numpy.ix_(rows, columns)] = weight * numpy.clip(numpy.nan_to_num(z, nan=0.0), 0.0, None)
         return prior
 
-    def type_mask(self, pairs: List[Pair]) -> numpy.ndarray:
+    def type_mask(self, pairs: List[Pair], signatures: Optional[Dict] = None) -> numpy.ndarray:
         """1 where a label may join a pair's entity types, else 0; shape (n_pairs, n_labels).
         With ``constrain_types``: the (head type, tail type) pairs the label joined in the
-        training data (a label with none recorded may join any); all ones without."""
+        training data (a label with none recorded may join any); all ones without.
+        signatures: ``_signatures()``, when the caller has it for a whole batch."""
+        signatures = self._signatures() if signatures is None else signatures
         mask = numpy.ones((len(pairs), len(self.labels)), dtype="float32")
-        if not self.cfg["constrain_types"]:
+        if not signatures or not pairs:
             return mask
-        for k, label in enumerate(self.labels):
-            allowed = {tuple(types) for types in self.cfg["signatures"].get(label, ())}
-            if allowed:
-                mask[:, k] = [(head.label_, tail.label_) in allowed for head, tail in pairs]
+        types = [(head.label_, tail.label_) for head, tail in pairs]
+        for key in set(types):
+            if key in signatures:
+                row = signatures[key]
+            else:
+                row = signatures[None]
+            mask[[i for i, t in enumerate(types) if t == key]] = row
         return mask
+
+    def _signatures(self) -> Dict:
+        """(head type, tail type) → the 0/1 row of labels allowed between them, and None →
+        the row for type pairs no label recorded; {} without ``constrain_types``."""
+        if not self.cfg["constrain_types"]:
+            return {}
+        labels = self.labels
+        allowed = [{tuple(types) for types in self.cfg["signatures"].get(label, ())} for label in labels]
+        unconstrained = numpy.array([not a for a in allowed], dtype="float32")
+        rows = {None: unconstrained}
+        for k, pairs in enumerate(allowed):
+            for key in pairs:
+                rows.setdefault(key, unconstrained.copy())[k] = 1.0
+        return rows
 
     def pair_logits(self, docs: List[Doc], pairs: List[List[Pair]]) -> List[numpy.ndarray]:
         """Raw (uncalibrated) logits for given pairs; shape (n_pairs, n_labels) per Doc."""
@@ -208,25 +228,29 @@ class RelationClassifier(EntityPairPipe):
         return numpy.split(logits, numpy.cumsum([len(p) for p in pairs])[:-1])
 
     def set_annotations(self, docs: Iterable[Doc], predictions) -> None:
+        labels, thresholds = self.labels, self._thresholds()
         for doc, (pairs, probs) in zip(docs, predictions):
             records = []
-            for i, k in self.decide(pairs, probs):
+            for i, k in self.decide(pairs, probs, thresholds):
                 head, tail = pairs[i]
                 records.append(
                     {
                         "head": [head.start, head.end],
                         "tail": [tail.start, tail.end],
-                        "label": self.labels[k],
+                        "label": labels[k],
                         "score": float(probs[i, k]),
                     }
                 )
             doc._.set(RELATIONS, records)
 
-    def decide(self, pairs: List[Pair], probs: numpy.ndarray) -> List[Tuple[int, int]]:
+    def decide(
+        self, pairs: List[Pair], probs: numpy.ndarray, thresholds: Optional[numpy.ndarray] = None
+    ) -> List[Tuple[int, int]]:
         """The (pair row, label column) decisions of one Doc, in row order: labels over
         their thresholds, at most ``max_labels_per_pair`` per pair, then one relation for
-        each entity left without any when it reaches ``attach_threshold``."""
-        over = probs >= self._thresholds()
+        each entity left without any when it reaches ``attach_threshold``.
+        thresholds: ``_thresholds()``, when the caller has it for a whole batch."""
+        over = probs >= (self._thresholds() if thresholds is None else thresholds)
         cap = self.cfg.get("max_labels_per_pair", 0)
         if cap and len(probs):
             ranks = numpy.argsort(numpy.argsort(-probs, axis=1), axis=1)
@@ -247,13 +271,12 @@ class RelationClassifier(EntityPairPipe):
         return sorted((int(i), int(k)) for i, k in chosen)
 
     def _thresholds(self) -> numpy.ndarray:
-        return numpy.array(
-            [self.cfg["thresholds"].get(label, self.cfg["threshold"]) for label in self.labels],
-            dtype="float32",
-        )
+        thresholds, default = self.cfg["thresholds"], self.cfg["threshold"]
+        return numpy.array([thresholds.get(label, default) for label in self.labels], dtype="float32")
 
     def _calibration(self) -> Tuple[numpy.ndarray, numpy.ndarray]:
-        ab = [self.cfg["calibration"].get(label, (1.0, 0.0)) for label in self.labels]
+        calibration = self.cfg["calibration"]
+        ab = [calibration.get(label, (1.0, 0.0)) for label in self.labels]
         a, b = numpy.array(ab, dtype="float32").reshape(-1, 2).T
         return a, b
 

@@ -305,8 +305,8 @@ def test_default_target_is_the_store_and_resume_skips(model, nlp, tmp_path, monk
     write_jsonl(tmp_path / "in.jsonl", more)
     piped = []
 
-    def load_counting(name, gpu_id):
-        loaded = load_pipeline(name, gpu_id)
+    def load_counting(name, gpu_id, quantize):
+        loaded = load_pipeline(name, gpu_id, quantize)
         pipe = loaded.pipe
 
         def counting(docs, **kwargs):

@@ -1,6 +1,7 @@
 """Stores: the embedded Oxigraph store and a real Oxigraph server, with faults on the way."""
 
 import json
+import threading
 import time
 
 import pyoxigraph as ox
@@ -18,7 +19,7 @@ from rdf_helpers import (
 from kgx_spacy.errors import KgxInputError, KgxStoreError
 from kgx_spacy.rdf.mapping import RDFMapping
 from kgx_spacy.rdf.sparql import SparqlEndpoint, write_endpoint
-from kgx_spacy.rdf.store import Progress, write_store
+from kgx_spacy.rdf.store import QUEUED_BATCHES, Progress, write_batches, write_store
 
 PROTOCOLS = ["update", "gsp"]
 
@@ -152,7 +153,11 @@ def test_a_server_that_goes_away_names_the_batch(endpoint, faulty_proxy):
 
     def stream():
         yield from docs(4)
-        proxy.close()  # the server disappears between batch 2 and batch 3
+        # batches 1 and 2 are with the writer thread: once they land, the server disappears
+        deadline = time.monotonic() + 30
+        while server_count(endpoint) < n_quads(docs(4)) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        proxy.close()
         yield from docs(10)[4:]
 
     with pytest.raises(KgxStoreError, match=r"\(batch 3\).*2 attempts"):
@@ -176,3 +181,76 @@ def test_gold_mapping_reaches_the_server(endpoint):
 
 def _path(protocol):
     return "/update" if protocol == "update" else "/store"
+
+
+def test_writer_thread_commits_in_order():
+    committed = []
+
+    def commit(number, graphs):
+        committed.append((number, threading.current_thread().name, len(graphs)))
+        time.sleep(0.01 * (number % 3))  # uneven commits must not reorder anything
+
+    stats = write_batches(docs(19), commit, batch_size=2)
+    assert [n for n, _, _ in committed] == list(range(1, 11))
+    assert {name for _, name, _ in committed} == {"kgx-writer"}
+    assert [size for _, _, size in committed] == [2] * 9 + [1]
+    assert (stats.batches, stats.documents) == (10, 19)
+
+
+def test_writer_thread_bounds_what_is_read_ahead():
+    started = threading.Event()
+    release = threading.Event()
+    produced = []
+
+    def commit(number, graphs):
+        started.set()
+        release.wait(30)
+
+    def stream():
+        for i, doc in enumerate(docs(30)):
+            produced.append(i)
+            yield doc
+
+    thread = threading.Thread(target=write_batches, args=(stream(), commit), kwargs={"batch_size": 2})
+    thread.start()
+    started.wait(30)
+    time.sleep(0.5)  # the producer runs until the queue is full
+    ahead = len(produced)
+    release.set()
+    thread.join(30)
+    # one batch with the writer, QUEUED_BATCHES in the queue, one being put
+    assert ahead <= 2 * (QUEUED_BATCHES + 2)
+    assert len(produced) == 30
+
+
+def test_writer_failure_stops_the_producer_and_keeps_earlier_batches(tmp_path):
+    progress = Progress(tmp_path / "progress.jsonl", "test")
+    produced = []
+
+    def commit(number, graphs):
+        if number == 3:
+            raise KgxStoreError("test", "disk full", batch=number)
+
+    def stream():
+        for i, doc in enumerate(docs(40)):
+            produced.append(i)
+            yield doc
+
+    with pytest.raises(KgxStoreError, match=r"\(batch 3\): disk full"):
+        write_batches(stream(), commit, batch_size=2, progress=progress)
+    assert progress.last_batch == 2
+    recorded = Progress(tmp_path / "progress.jsonl", "test", resume=True).committed
+    assert sorted(iri.rsplit("/", 1)[-1] for iri in recorded) == ["d0", "d1", "d2", "d3"]
+    assert len(produced) < 40  # it stopped reading once the writer had failed
+
+
+def test_a_failing_producer_still_commits_what_it_handed_over(tmp_path):
+    store = ox.Store()
+
+    def stream():
+        yield from docs(5)
+        raise KgxInputError("in.jsonl", "not JSON", line=6)
+
+    with pytest.raises(KgxInputError, match="line 6"):
+        write_store(stream(), store, batch_size=2)
+    assert len(store) == n_quads(docs(4))  # batches 1 and 2; the fifth Doc's batch never filled
