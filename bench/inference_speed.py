@@ -4,12 +4,14 @@ One run, one machine, torch's default threads (both cores of the 2-core machine)
 
 1. CoNLL04 test, transformer + kgx_ner (the joint pipeline of ``bench/conll04_joint.py``,
    its relation classifier left out): ``nlp.pipe`` words/s of the fp32 pipeline and of the
-   same pipeline loaded with ``quantize = "int8"`` (``kgx_spacy.quantize``), timed in
-   alternating rounds (best of each), beside the fp32 encoder alone and the int8 encoder
-   alone (``common.encoder_seconds``: sorted texts, inference mode, best batch size);
-   strict ``ents_f`` of both pipelines.
+   same pipeline with its encoder int8 (``kgx_spacy.quantize``), calibrated on the first
+   256 train texts (``kgx quantize --calibrate``) and not, timed in alternating rounds (best
+   of each), beside the fp32 encoder alone and the int8 encoder alone
+   (``common.encoder_seconds``: sorted texts, inference mode, best batch size); strict
+   ``ents_f`` of each on test, and on dev (where the int8 recipe was chosen).
 2. WebNLG dev, the default pipeline (``training/default/model-best``): exact triples F1
-   (the WebNLG+ 2020 scorer) of the fp32 and the int8 pipeline, and their words/s.
+   (the WebNLG+ 2020 scorer) of the fp32 and the int8 pipelines (calibrated on the first
+   256 train texts, and not), and their words/s.
 
     python bench/inference_speed.py [--conll04-model bench/work/conll04-joint/model-best]
         [--webnlg-model training/default/model-best] [--rounds 3]
@@ -19,6 +21,7 @@ Writes bench/results/inference-speed.json.
 
 import argparse
 import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Callable, Dict, List
@@ -32,8 +35,9 @@ from webnlg_text2rdf import doc_triples, literal_styles
 from kgx_spacy.corpora import data_dir, webnlg
 from kgx_spacy.evaluation.webnlg import score
 from kgx_spacy.extensions import GOLD_TRIPLES, install_extensions
-from kgx_spacy.quantize import load_quantized
+from kgx_spacy.quantize import load_quantized, write_quantized
 
+CALIBRATION_TEXTS = 256  # the first train texts: what kgx quantize --calibrate reads by default
 NER_ONLY = ["kgx_relation_classifier", "kgx_attribute_tagger", "kgx_entity_linker", "kgx_rdf"]
 
 
@@ -53,14 +57,34 @@ def piped(nlp, texts: List[str]) -> Callable[[], list]:
     return lambda: list(nlp.pipe(texts, batch_size=nlp.batch_size))
 
 
+def int8(model: Path, calibration: List[str], **kwargs):
+    """The pipeline loaded with its encoder int8, calibrated on ``calibration`` (the
+    copy ``kgx quantize --calibrate`` writes); uncalibrated when it is empty."""
+    if not calibration:
+        return load_quantized(model, **kwargs)
+    folder = Path(tempfile.mkdtemp(prefix="kgx-int8-"))
+    write_quantized(model, folder / "model", "int8", calibration)
+    return spacy.load(folder / "model", **kwargs)
+
+
+def ents_f(nlp, corpus: Path) -> float:
+    examples = [Example(nlp.make_doc(doc.text), doc) for doc in load_docs(corpus, nlp)]
+    return nlp.evaluate(examples)["ents_f"]
+
+
 def conll04(model: Path, rounds: int) -> Dict:
-    gold = load_docs(convert("conll04") / "test.spacy", spacy.blank("en"))
-    texts = [doc.text for doc in gold]
-    pipelines = {"fp32": spacy.load(model, exclude=NER_ONLY), "int8": load_quantized(model, exclude=NER_ONLY)}
+    corpus = convert("conll04")
+    texts = [doc.text for doc in load_docs(corpus / "test.spacy", spacy.blank("en"))]
+    calibration = [doc.text for doc in load_docs(corpus / "train.spacy", spacy.blank("en"))][:CALIBRATION_TEXTS]
+    pipelines = {
+        "fp32": spacy.load(model, exclude=NER_ONLY),
+        "int8": int8(model, calibration, exclude=NER_ONLY),
+        "int8_uncalibrated": int8(model, [], exclude=NER_ONLY),
+    }
     metrics = {}
     for name, nlp in pipelines.items():
-        examples = [Example(nlp.make_doc(doc.text), doc) for doc in load_docs(convert("conll04") / "test.spacy", nlp)]
-        metrics[f"{name}_ents_f"] = nlp.evaluate(examples)["ents_f"]
+        metrics[f"dev_{name}_ents_f"] = ents_f(nlp, corpus / "dev.spacy")
+        metrics[f"{name}_ents_f"] = ents_f(nlp, corpus / "test.spacy")
     n_words = sum(len(doc) for doc in pipelines["fp32"].tokenizer.pipe(texts))
     seconds = alternating({name: piped(nlp, texts) for name, nlp in pipelines.items()}, rounds)
     encoder = encoder_seconds(texts, -1, repeats=rounds)
@@ -69,8 +93,10 @@ def conll04(model: Path, rounds: int) -> Dict:
         **metrics,
         "ents_f": metrics["fp32_ents_f"],
         "int8_ents_f_drop": metrics["fp32_ents_f"] - metrics["int8_ents_f"],
+        "int8_uncalibrated_ents_f_drop": metrics["fp32_ents_f"] - metrics["int8_uncalibrated_ents_f"],
         "words_per_second": n_words / seconds["fp32"],
         "int8_words_per_second": n_words / seconds["int8"],
+        "int8_uncalibrated_words_per_second": n_words / seconds["int8_uncalibrated"],
         "encoder_words_per_second": n_words / encoder,
         "int8_encoder_words_per_second": n_words / int8_encoder,
         "int8_speedup_over_encoder": encoder / seconds["int8"],
@@ -86,7 +112,8 @@ def webnlg_dev(model: Path, rounds: int) -> Dict:
     references = [[tuple(t) for t in doc._.get(GOLD_TRIPLES)] for doc in gold]
     train, _ = webnlg.read("train", data_dir())
     styles = literal_styles([tuple(t) for doc in train for t in doc._.get(GOLD_TRIPLES)])
-    pipelines = {"fp32": spacy.load(model), "int8": load_quantized(model)}
+    calibration = [doc.text for doc in train][:CALIBRATION_TEXTS]
+    pipelines = {"fp32": spacy.load(model), "int8": int8(model, calibration), "int8_uncalibrated": int8(model, [])}
     metrics, runs = {}, {}
     for name, nlp in pipelines.items():
         candidates = [doc_triples(doc, styles) for doc in nlp.pipe(texts)]
@@ -94,11 +121,12 @@ def webnlg_dev(model: Path, rounds: int) -> Dict:
         runs[name] = piped(nlp, texts)
     n_words = sum(len(doc) for doc in pipelines["fp32"].tokenizer.pipe(texts))
     seconds = alternating(runs, max(1, rounds - 1))
+    fp32 = metrics["webnlg_dev_fp32_triples_f1_exact"]
     return {
         **metrics,
-        "int8_triples_f1_drop": metrics["webnlg_dev_fp32_triples_f1_exact"] - metrics["webnlg_dev_int8_triples_f1_exact"],
-        "webnlg_dev_fp32_words_per_second": n_words / seconds["fp32"],
-        "webnlg_dev_int8_words_per_second": n_words / seconds["int8"],
+        "int8_triples_f1_drop": fp32 - metrics["webnlg_dev_int8_triples_f1_exact"],
+        "int8_uncalibrated_triples_f1_drop": fp32 - metrics["webnlg_dev_int8_uncalibrated_triples_f1_exact"],
+        **{f"webnlg_dev_{name}_words_per_second": n_words / s for name, s in seconds.items()},
         "webnlg_dev_texts": len(texts),
     }
 
@@ -114,7 +142,11 @@ def main() -> None:
     started = time.time()
     metrics = {**conll04(args.conll04_model, args.rounds), **webnlg_dev(args.webnlg_model, args.rounds)}
     metrics["torch_threads"] = torch.get_num_threads()
-    metrics["quantize"] = "int8 (torch.ao quantize_dynamic: every nn.Linear, per-tensor int8 weights)"
+    metrics["quantize"] = (
+        "int8: torch.ao quantize_dynamic, every nn.Linear with per-channel int8 weights, smoothed "
+        f"(SmoothQuant, alpha 0.8) with input ranges from the first {CALIBRATION_TEXTS} train texts; "
+        "int8_uncalibrated: the same without smoothing (kgx extract --quantize int8 on an uncalibrated pipeline)"
+    )
     write_result(
         "inference-speed", "conll04 + webnlg_2020_v3.0_en", "test (conll04) + dev (webnlg)", metrics,
         time.time() - started, -1, "bench/inference_speed.py",

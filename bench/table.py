@@ -40,6 +40,13 @@ ANCHORS = {
         "attr_f": "no published figure on this split; the encoder with the better dev attr_f",
         "cnn_attr_f": "spaCy hash-embedding CNN, same heads and data",
     },
+    "inference-speed": {
+        "int8_words_per_second": "transformer + kgx_ner, encoder int8; goal ≥ 1.6 × the fp32 encoder alone",
+        "encoder_words_per_second": "baseline: MiniLM fp32 forward pass alone",
+        "words_per_second": "transformer + kgx_ner, fp32",
+        "int8_ents_f_drop": "fp32 − int8, CoNLL04 test; goal ≤ 0.005",
+        "int8_triples_f1_drop": "fp32 − int8, WebNLG dev, default pipeline; goal ≤ 0.005",
+    },
     "linker-webnlg": {"text_only_el_accuracy": "ablation: the same linker without the KGE (prior + context)"},
     "own-kg-knowledgenet": {
         "link_f1": "KnowledgeNet, supervised, hidden fold 5: baseline 5 0.504 · Diffbot 0.726 · human 0.822",
@@ -66,7 +73,7 @@ FIGURES = {
 }
 PREFIXES = (
     "", "spacy_ner_", "pykeen_", "text_only_", "rdflib_", "server_", "server_gsp_", "stepwise_", "trf_", "cnn_",
-    "amazon_", "bt5_", "cyclegt_", "baseline_", "supervised_",
+    "amazon_", "bt5_", "cyclegt_", "baseline_", "supervised_", "int8_",
 )
 
 
@@ -76,6 +83,7 @@ EXTRA = {
     "webnlg-alignment": ("coverage",),
     "webnlg-distant": ("fact_coverage", "entity_coverage", "literal_coverage", "sample_precision"),
     "webnlg-decision": ("best_",),
+    "inference-speed": ("int8_ents_f", "int8_ents_f_drop", "int8_triples_f1_drop", "int8_encoder_words", "webnlg_dev_"),
     "own-kg-knowledgenet": ("distant_fact_coverage", "distant_sample_precision"),
     "kg-feedback": ("heldout_recall", "precision_at_", "average_precision", "confidence_only_", "no_kge_average",
                     "kge_only_average", "conflicts_found", "conflicts_real"),

@@ -19,7 +19,9 @@ from spacy_transformers.data_classes import FullTransformerBatch
 from spacy_transformers.layers.transformer_model import TransformerModel, init as transformer_init
 from thinc.api import Model, NumpyOps, xp2torch
 
-from .quantize import check_scheme, quantize_module, set_module, swapped_module
+from .quantize import check_scheme, input_ranges, quantize_module, set_module, swapped_module
+
+INPUT_RANGES = "kgx_input_ranges"  # attrs key: linear layer → max |input| per channel
 
 MINILM_NAMES = {"sentence-transformers/all-MiniLM-L6-v2", "all-MiniLM-L6-v2"}
 
@@ -105,8 +107,9 @@ class AveragedTransformerModel(TransformerModel):
     thinc's optimizer keys the averages of torch parameters by ``(shim.id, name)``, but
     ``PyTorchShim.use_params`` looks them up as ``"pytorch_{id}_{name}"`` and finds none:
     without this, ``spacy train`` evaluated and saved the raw encoder beside averaged heads.
-    quantize: the scheme applied after ``from_dict`` (None: fp32). ``to_dict`` always
-    saves the fp32 weights, kept beside the quantised encoder (``_fp32``: shim id → module).
+    quantize: the scheme applied after ``from_dict`` (None: fp32), with the input ranges
+    ``calibrate`` recorded, if any. ``to_dict`` always saves the fp32 weights, kept beside
+    the quantised encoder (``_fp32``: shim id → module).
     """
 
     quantize: Optional[str] = None
@@ -115,12 +118,26 @@ class AveragedTransformerModel(TransformerModel):
         super().from_dict(msg)
         self._fp32 = {}
         if self.quantize and self.attrs["has_transformer"]:
-            if not isinstance(self.ops, NumpyOps):
-                raise ValueError(f"quantize = {self.quantize!r} is for CPU inference; load the pipeline without it on GPU")
-            for shim in self._hf_shims():
-                self._fp32[shim.id] = shim._model
-                set_module(shim, quantize_module(shim._model.eval(), self.quantize))
+            self._quantize()
         return self
+
+    def calibrate(self, docs: List[Doc]) -> None:
+        """Record the fp32 encoder's input ranges on ``docs`` (``attrs[INPUT_RANGES]``,
+        saved with the model) and, when quantised, quantise again with them."""
+        for shim in self._hf_shims():
+            fp32 = getattr(self, "_fp32", {}).get(shim.id, shim._model)
+            with swapped_module(shim, fp32):
+                self.attrs[INPUT_RANGES] = input_ranges(fp32, lambda: self.predict(docs))
+        if self.quantize:
+            self._quantize()
+
+    def _quantize(self) -> None:
+        if not isinstance(self.ops, NumpyOps):
+            raise ValueError(f"quantize = {self.quantize!r} is for CPU inference; load the pipeline without it on GPU")
+        self._fp32 = getattr(self, "_fp32", {})
+        for shim in self._hf_shims():
+            fp32 = self._fp32.setdefault(shim.id, shim._model)
+            set_module(shim, quantize_module(fp32.eval(), self.quantize, self.attrs.get(INPUT_RANGES)))
 
     def to_dict(self) -> Dict:
         with contextlib.ExitStack() as stack:

@@ -1,5 +1,6 @@
 """int8 encoders: load-time quantisation, the quantised copy, kgx extract --quantize."""
 
+import copy
 import numpy
 import pytest
 import spacy
@@ -12,7 +13,8 @@ from typer.testing import CliRunner
 from kgx_spacy.cli import app
 from kgx_spacy.errors import KgxInputError
 from kgx_spacy.extract import load_pipeline
-from kgx_spacy.quantize import load_quantized, quantize_module, quantize_overrides
+from kgx_spacy.encoders import INPUT_RANGES
+from kgx_spacy.quantize import _smooth, load_quantized, quantize_module, quantize_overrides
 
 TRAIN = [
     ("john smith works for acme corp in paris .", [(0, 10, "PER"), (21, 30, "ORG"), (34, 39, "LOC")]),
@@ -151,16 +153,51 @@ def triples(dataset: Dataset) -> Graph:
 
 def test_extract_quantize_writes_the_quantised_pipelines_rdf(model, tmp_path):
     source = tmp_path / "in.txt"
-    source.write_text(TEXTS[0], encoding="utf-8")
+    source.write_text(TEXTS[-1], encoding="utf-8")
     out = tmp_path / "out.nq"
     result = CliRunner().invoke(app, ["extract", str(model), str(source), "-o", str(out), "--quantize", "int8", "-q"])
     assert result.exit_code == 0, result.output
     written = triples(Dataset().parse(out, format="nquads"))
 
     def rdf(nlp):
-        doc = nlp(TEXTS[0])
+        doc = nlp(TEXTS[-1])
         doc._.kgx_doc_id = "in.txt"
         return triples(doc._.rdf)
 
     assert isomorphic(written, rdf(load_quantized(model)))
     assert not isomorphic(written, rdf(spacy.load(model)))  # the confidences differ from fp32
+
+
+def test_smoothing_is_exact_in_fp32_and_calibration_records_every_layer(model):
+    nlp = spacy.load(model)
+    trf = nlp.get_pipe("transformer").model
+    trf.calibrate([nlp.make_doc(t) for t in TEXTS])
+    ranges = trf.attrs[INPUT_RANGES]
+    layers = {n: m for n, m in encoder(nlp).named_modules() if isinstance(m, torch.nn.Linear)}
+    assert set(ranges) == set(layers)
+    assert all(len(ranges[n]) == m.in_features and min(ranges[n]) >= 0 for n, m in layers.items())
+    fp32 = encoder(nlp).eval()
+    smoothed = copy.deepcopy(fp32)
+    _smooth(smoothed, ranges, 0.8)
+    ids = torch.randint(5, 40, (2, 9))
+    with torch.no_grad():
+        assert torch.allclose(fp32(ids).last_hidden_state, smoothed(ids).last_hidden_state, atol=1e-4)
+
+
+def test_calibrated_copy_round_trips(model, tmp_path):
+    source = tmp_path / "calibration.txt"
+    source.write_text("\n".join(TEXTS), encoding="utf-8")
+    result = CliRunner().invoke(app, ["quantize", str(model), str(tmp_path / "int8"), "--calibrate", str(source)])
+    assert result.exit_code == 0, result.output
+    assert "calibrated on 1 texts" in result.output  # a .txt file is one text
+    copy_ = spacy.load(tmp_path / "int8")
+    assert INPUT_RANGES in copy_.get_pipe("transformer").model.attrs
+    wrapped = [m for m in encoder(copy_).modules() if type(m).__name__ == "_Smoothed"]
+    assert wrapped and all(isinstance(m.linear, QUANTISED) for m in wrapped)
+    before = ents(copy_)
+    copy_.to_disk(tmp_path / "again")
+    assert ents(spacy.load(tmp_path / "again")) == before
+    # the ranges stay with the fp32 copy too, ready for a later int8 load
+    back = load_quantized(tmp_path / "again", None)
+    assert INPUT_RANGES in back.get_pipe("transformer").model.attrs
+    assert linear_types(back) == {torch.nn.Linear}
