@@ -10,7 +10,8 @@ training/), with ``--max-steps`` as ``vars.max_steps``.
 Each test text's predicted facts become WebNLG triples (``doc_triples``) and are scored
 against the text's reference triples with the official WebNLG+ 2020 definitions
 (``kgx_spacy.evaluation.webnlg``): exact, partial and strict F1. Speed is text → RDF in
-an embedded Oxigraph store (``kgx extract``'s code path) for the whole test set, beside
+an embedded Oxigraph store (``pipe_to_target``: ``kgx extract``'s engine, the pipeline already
+loaded) for the whole test set, beside ``nlp.pipe`` alone and
 the encoder alone on the same texts. The WebNLG+ 2020 systems' own outputs
 (``webnlg_2020_submissions``) are scored in the same run by the same scorer, overall and
 per challenge subset (seen categories, unseen categories, unseen entities).
@@ -39,7 +40,7 @@ from kgx_spacy.corpora import data_dir, webnlg
 from kgx_spacy.corpora.webnlg_links import DBR, is_literal
 from kgx_spacy.evaluation.webnlg import read_triple_sets, score
 from kgx_spacy.extensions import ATTRIBUTES, GOLD_TRIPLES, LINKS, RELATIONS
-from kgx_spacy.extract import extract
+from kgx_spacy.extract import pipe_to_target
 from kgx_spacy.rdf.targets import Target
 from kgx_spacy.training import read_training_log
 
@@ -198,14 +199,14 @@ def main() -> None:
     for prefix, folder in SYSTEMS.items():  # the challenge's systems, same scorer, same run
         metrics.update(subset_scores(read_triple_sets(submissions / folder / "primary.xml"), references, subsets, f"{prefix}_"))
 
-    with tempfile.TemporaryDirectory() as tmp:
-        inputs = Path(tmp) / "test.jsonl"
-        inputs.write_text("".join(json.dumps({"id": d._.kgx_doc_id, "text": d.text}) + "\n" for d in gold))
-        begin = time.perf_counter()
-        stats = extract(str(model), [inputs], Target(store=Path(tmp) / "store"), gpu_id=args.gpu_id)
-        store_seconds = time.perf_counter() - begin
     n_words = sum(len(doc) for doc in nlp.tokenizer.pipe(texts))
     speed = measure_speed(nlp, texts, args.gpu_id, repeats=1)
+    with tempfile.TemporaryDirectory() as tmp:  # kgx extract's engine, the pipeline loaded
+        target = Target(store=Path(tmp) / "store")
+        items = [(d.text, d._.kgx_doc_id) for d in gold]
+        begin = time.perf_counter()
+        stats = pipe_to_target(nlp, items, target, checkpoint=target.checkpoint())
+        store_seconds = time.perf_counter() - begin
     metrics.update(
         {
             "words_per_second": n_words / store_seconds,

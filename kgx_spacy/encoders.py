@@ -16,8 +16,11 @@ import torch
 from spacy.tokens import Doc
 from spacy.util import registry
 from spacy_transformers.data_classes import FullTransformerBatch
+from spacy_transformers.architectures import transformer_listener_tok2vec_v1
 from spacy_transformers.layers.transformer_model import TransformerModel, init as transformer_init
+from spacy_transformers.layers.trfs2arrays import forward as trfs2arrays_forward
 from thinc.api import Model, NumpyOps, xp2torch
+from thinc.types import Floats2d
 
 from .quantize import check_scheme, input_ranges, quantize_module, set_module, swapped_module
 
@@ -197,3 +200,38 @@ def _init_offline(model: Model, X=None, Y=None):
         transformer_init(model, X=X, Y=Y)
     finally:
         model.attrs["name"] = name
+
+
+@registry.architectures("kgx.TransformerListener.v1")
+def build_transformer_listener(
+    pooling: Model, grad_factor: float = 1.0, upstream: str = "*"
+) -> Model[List[Doc], List[Floats2d]]:
+    """spacy-transformers' TransformerListener.v1 (same arguments, same layers, so either
+    loads the other's weights), whose pooled token vectors are computed once per Doc at
+    inference and shared by every component that pools the same way: the heads of one
+    pipeline no longer each align and pool the encoder's output again. Training is
+    unchanged (each head pools, and backpropagates, for itself).
+    """
+    model = transformer_listener_tok2vec_v1(pooling, grad_factor, upstream)
+    model.layers[-1]._func = _shared_pooling
+    return model
+
+
+def _shared_pooling(model: Model, trf_datas: List, is_train: bool):
+    """spacy-transformers' ``trfs2arrays`` forward, whose outputs stay on each Doc's
+    TransformerData (keyed by the pooling layer's name) when not training, for the next
+    listener to reuse."""
+    if is_train:
+        return trfs2arrays_forward(model, trf_datas, is_train)
+    key = "kgx_pooled_" + model.layers[0].name
+    cached = [getattr(data, key, None) for data in trf_datas]
+    if all(array is not None for array in cached):
+        return cached, _no_backprop
+    outputs, _ = trfs2arrays_forward(model, trf_datas, False)
+    for data, array in zip(trf_datas, outputs):
+        setattr(data, key, array)
+    return outputs, _no_backprop
+
+
+def _no_backprop(d_outputs):
+    raise ValueError("kgx.TransformerListener.v1: no gradient at inference")

@@ -1,13 +1,13 @@
 """A trained pipeline over raw texts → RDF in one target (the body of ``kgx extract``).
 
-Texts are read lazily (``kgx_spacy.inputs``) and go through ``nlp.pipe`` in batches;
-each batch of Docs is written (and, for a store or endpoint, committed and recorded in
-the progress file) before the next is read, so memory stays bounded however many texts
-there are.
+Texts are read lazily (``kgx_spacy.inputs``) and go through ``nlp.pipe`` in the
+pipeline's own batches; a writer thread commits the Docs (and, for a store or endpoint,
+records them in the progress file) while the next batch runs, and at most about two pipe
+batches are held at once, so memory stays bounded however many texts there are.
 """
 
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, Optional, Tuple
 
 from .errors import KgxInputError
 from .extensions import DOC_ID, install_extensions
@@ -16,7 +16,7 @@ from .iris import document_iri
 from .quantize import SCHEMES, load_quantized
 from .rdf.component import RDFComponent
 from .rdf.mapping import RDFMapping
-from .rdf.store import DEFAULT_BATCH_SIZE, ExportStats
+from .rdf.store import DEFAULT_BATCH_SIZE, ExportStats, Progress
 from .rdf.targets import Target
 
 DEFAULT_PROGRESS = Path("kgx-extract.progress.jsonl")
@@ -63,15 +63,36 @@ def extract(
     resumed = ExportStats()  # counts the skipped documents
     if checkpoint:
         texts = checkpoint.pending(texts, lambda item: document_iri(mapping.base_iri, *item), resumed)
+    stats = pipe_to_target(nlp, texts, target, batch_size, n_process, checkpoint, on_document)
+    stats.skipped += resumed.skipped
+    return stats
+
+
+def pipe_to_target(
+    nlp,
+    texts: Iterable[Tuple[str, Optional[str]]],
+    target: Target,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    n_process: int = 1,
+    checkpoint: Optional[Progress] = None,
+    on_document: Optional[Callable[[], None]] = None,
+) -> ExportStats:
+    """``(text, id)`` pairs through a loaded pipeline into ``target`` (``extract``'s engine).
+
+    ``nlp.pipe`` runs in batches of the pipeline's own ``nlp.batch_size`` (at least
+    ``batch_size``), so the transformer sorts as many texts by length as it was configured
+    to; the writer thread commits them ``batch_size`` at a time, and may hold one pipe
+    batch while the next runs.
+    """
+    pipe_batch = max(batch_size, nlp.batch_size)
     docs = nlp.pipe(
         (_make_doc(nlp, text, doc_id) for text, doc_id in texts),
-        batch_size=batch_size, n_process=n_process,
+        batch_size=pipe_batch, n_process=n_process,
     )
     if on_document is not None:
         docs = _counted(docs, on_document)
-    stats = target.write(docs, None, batch_size, checkpoint, skip_committed=False)
-    stats.skipped += resumed.skipped
-    return stats
+    queued = -(-pipe_batch // batch_size) + 1
+    return target.write(docs, None, batch_size, checkpoint, skip_committed=False, queued=queued)
 
 
 def load_pipeline(model: str, gpu_id: int = -1, quantize: Optional[str] = None):

@@ -181,7 +181,7 @@ class EntityPairPipe(KgxPipe):
 
 _LISTENER = """
 [model.tok2vec]
-@architectures = "spacy-transformers.TransformerListener.v1"
+@architectures = "kgx.TransformerListener.v1"
 grad_factor = 1.0
 upstream = "*"
 

@@ -98,7 +98,7 @@ def extract_cli(
     timeout: float = TIMEOUT,
     batch_size: int = typer.Option(
         DEFAULT_BATCH_SIZE, "--batch-size", min=1,
-        help="Documents per nlp.pipe batch and per store/endpoint commit.",
+        help="Documents per store/endpoint commit; nlp.pipe runs the pipeline's own batch size (at least this).",
     ),
     n_process: int = typer.Option(1, "--n-process", min=1, help="Processes for nlp.pipe."),
     gpu_id: int = typer.Option(-1, "--gpu-id", help="GPU to run on (spacy.require_gpu); -1: CPU."),

@@ -19,7 +19,7 @@ from spacy.tokens import Doc
 from ..errors import KgxStoreError
 from .mapping import RDFMapping
 from .oxigraph import DocGraph
-from .store import DEFAULT_BATCH_SIZE, ExportStats, Progress, pending_docs, write_batches
+from .store import DEFAULT_BATCH_SIZE, QUEUED_BATCHES, ExportStats, Progress, pending_docs, write_batches
 
 PROTOCOLS = ("update", "gsp")
 _RETRY_STATUS = {408, 429}
@@ -120,6 +120,7 @@ def write_endpoint(
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Optional[Progress] = None,
     skip_committed: bool = True,
+    queued: int = QUEUED_BATCHES,
 ) -> ExportStats:
     """Write Docs to a SPARQL endpoint, replacing each document's named graph.
 
@@ -131,6 +132,7 @@ def write_endpoint(
     (and recorded in ``progress``).
     skip_committed: leave out the Docs ``progress`` records as committed (counted in
         ``stats.skipped``); False when the caller has left them out already.
+    queued: batches that may wait for the writer thread (``write_batches``).
     """
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {PROTOCOLS}, not {protocol!r}")
@@ -147,7 +149,7 @@ def write_endpoint(
     commit = commit_update if protocol == "update" else commit_gsp
     stats = ExportStats()
     docs = pending_docs(docs, mapping, progress, stats, skip_committed)
-    return write_batches(docs, commit, mapping, batch_size, progress, stats)
+    return write_batches(docs, commit, mapping, batch_size, progress, stats, queued)
 
 
 def replace_graphs_update(graphs: Iterable[Tuple[ox.NamedNode, Sequence[ox.Quad]]]) -> str:

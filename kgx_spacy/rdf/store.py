@@ -24,6 +24,7 @@ from .mapping import RDFMapping
 from .oxigraph import DocGraph, doc_graph, doc_mapping
 
 DEFAULT_BATCH_SIZE = 100
+QUEUED_BATCHES = 2  # batches waiting for the writer thread, beyond the one it writes
 T = TypeVar("T")
 
 
@@ -125,13 +126,14 @@ def write_batches(
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Optional[Progress] = None,
     stats: Optional[ExportStats] = None,
+    queued: int = QUEUED_BATCHES,
 ) -> ExportStats:
     """Convert Docs batch by batch and hand each batch to ``commit(number, graphs)``.
 
     The Docs are consumed here (for ``kgx extract``, this is what runs the pipeline) while
     a writer thread converts and commits the batches before them: RDF conversion and store
-    or network writes overlap with inference. At most ``QUEUED_BATCHES`` batches wait for
-    the writer, so memory stays bounded. Batches are committed and recorded in order; when
+    or network writes overlap with inference. At most ``queued`` batches wait for the
+    writer, so memory stays bounded. Batches are committed and recorded in order; when
     the Docs or the writer fail, the batches handed over before the failure are still
     committed and recorded, then the error is raised here.
     Every Doc is written: leaving out committed ones is the caller's (``pending_docs``).
@@ -144,7 +146,7 @@ def write_batches(
         raise ValueError(f"batch_size must be at least 1, not {batch_size}")
     stats = stats if stats is not None else ExportStats()
     first = progress.last_batch + 1 if progress else 1
-    writer = _Writer(commit, mapping, progress, stats)
+    writer = _Writer(commit, mapping, progress, stats, queued)
     try:
         for number, chunk in enumerate(_chunks(docs, batch_size), start=first):
             writer.put(number, chunk)
@@ -153,20 +155,16 @@ def write_batches(
     return stats
 
 
-# Batches waiting for the writer thread, beyond the one it is writing.
-QUEUED_BATCHES = 2
-
-
 class _Writer:
     """A thread that converts and commits numbered batches of Docs, in order.
 
-    ``put`` blocks while QUEUED_BATCHES wait, and raises at once once the writer has
+    ``put`` blocks while ``queued`` batches wait, and raises at once once the writer has
     failed; ``close`` writes what is queued, stops the thread and raises its error.
     """
 
-    def __init__(self, commit, mapping, progress, stats):
+    def __init__(self, commit, mapping, progress, stats, queued: int):
         self.commit, self.mapping, self.progress, self.stats = commit, mapping, progress, stats
-        self.queue = queue.Queue(QUEUED_BATCHES)
+        self.queue = queue.Queue(max(1, queued))
         self.error: Optional[BaseException] = None
         self.thread = threading.Thread(target=self._run, name="kgx-writer", daemon=True)
         self.thread.start()
@@ -224,12 +222,14 @@ def write_store(
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Optional[Progress] = None,
     skip_committed: bool = True,
+    queued: int = QUEUED_BATCHES,
 ) -> ExportStats:
     """Write Docs into an embedded Oxigraph store, replacing each document's named graph.
 
     store: an open ``pyoxigraph.Store`` or the directory of one (created if missing).
     progress: records every committed batch; with ``skip_committed``, the Docs it records
         as committed are left out (``stats.skipped``). False: the caller left them out.
+    queued: batches that may wait for the writer thread (``write_batches``).
     Each batch goes in as pyoxigraph quads: first every new quad of the batch in one
     transaction (``Store.extend``), then the quads each graph no longer holds are removed.
     In that order a failure never loses data already written: at worst a graph holds its
@@ -247,7 +247,7 @@ def write_store(
 
     stats = ExportStats()
     docs = pending_docs(docs, mapping, progress, stats, skip_committed)
-    write_batches(docs, commit, mapping, batch_size, progress, stats)
+    write_batches(docs, commit, mapping, batch_size, progress, stats, queued)
     target.flush()
     return stats
 

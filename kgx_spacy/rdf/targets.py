@@ -15,7 +15,7 @@ from ..extensions import install_extensions
 from .mapping import RDFMapping
 from .serialize import file_format, write_file
 from .sparql import SparqlEndpoint, write_endpoint
-from .store import DEFAULT_BATCH_SIZE, ExportStats, Progress, write_store
+from .store import DEFAULT_BATCH_SIZE, QUEUED_BATCHES, ExportStats, Progress, write_store
 
 DEFAULT_STORE = Path("kgx-store")
 DEFAULT_PROGRESS = Path("kgx-export.progress.jsonl")
@@ -98,19 +98,21 @@ class Target:
         batch_size: int = DEFAULT_BATCH_SIZE,
         checkpoint: Optional[Progress] = None,
         skip_committed: bool = True,
+        queued: int = QUEUED_BATCHES,
     ) -> ExportStats:
         """Write the Docs (lazily consumed) with the file, store or endpoint writer.
 
         skip_committed: leave out the Docs ``checkpoint`` records as committed; False
             when the caller has left them out already.
+        queued: batches that may wait for a store's or endpoint's writer thread.
         """
         if self.output:
             return write_file(docs, self.output, self.format, mapping)
         if self.client:
             return write_endpoint(
-                docs, self.client, mapping, self.protocol, batch_size, checkpoint, skip_committed
+                docs, self.client, mapping, self.protocol, batch_size, checkpoint, skip_committed, queued
             )
-        return write_store(docs, self.store, mapping, batch_size, checkpoint, skip_committed)
+        return write_store(docs, self.store, mapping, batch_size, checkpoint, skip_committed, queued)
 
 
 def export(
