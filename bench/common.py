@@ -234,9 +234,20 @@ def encoder_seconds(
     texts: List[str], gpu_id: int, encoder: str = "sentence-transformers/all-MiniLM-L6-v2", repeats: int = 3,
     quantize: Optional[str] = None,
 ) -> float:
-    """Seconds of the encoder alone over ``texts``, given the best treatment we know:
-    inference mode, the whole text set sorted by length, fast tokenizer, and the best of
-    ``ENCODER_BATCH_SIZES``. quantize: "int8" times the quantised encoder instead."""
+    """Seconds of the encoder alone over ``texts`` (``encoder_run``) at the best of
+    ``ENCODER_BATCH_SIZES``."""
+    run = encoder_run(texts, gpu_id, encoder, quantize)
+    run(64)  # warm-up
+    return min(best_of(repeats, lambda: run(size)) for size in ENCODER_BATCH_SIZES)
+
+
+def encoder_run(
+    texts: List[str], gpu_id: int, encoder: str = "sentence-transformers/all-MiniLM-L6-v2",
+    quantize: Optional[str] = None,
+) -> Callable[[int], None]:
+    """``run(batch_size)``: the encoder alone over ``texts``, given the best treatment we
+    know: inference mode, the whole text set sorted by length, fast tokenizer.
+    quantize: "int8" runs the quantised encoder instead."""
     import torch
 
     from kgx_spacy.quantize import quantize_module
@@ -247,7 +258,7 @@ def encoder_seconds(
         model = quantize_module(model, quantize)
     ordered = sorted(texts, key=len)
 
-    def encode_all(size: int) -> None:
+    def run(size: int) -> None:
         with torch.inference_mode():
             for i in range(0, len(ordered), size):
                 batch = tokenizer(ordered[i : i + size], padding=True, truncation=True, return_tensors="pt")
@@ -255,8 +266,7 @@ def encoder_seconds(
         if device.type == "cuda":
             torch.cuda.synchronize()
 
-    encode_all(64)
-    return min(best_of(repeats, lambda: encode_all(size)) for size in ENCODER_BATCH_SIZES)
+    return run
 
 
 def measure_encoder_training(

@@ -5,9 +5,9 @@ One run, one machine, torch's default threads (both cores of the 2-core machine)
 1. CoNLL04 test, transformer + kgx_ner (the joint pipeline of ``bench/conll04_joint.py``,
    its relation classifier left out): ``nlp.pipe`` words/s of the fp32 pipeline and of the
    same pipeline with its encoder int8 (``kgx_spacy.quantize``), calibrated on the first
-   256 train texts (``kgx quantize --calibrate``) and not, timed in alternating rounds (best
-   of each), beside the fp32 encoder alone and the int8 encoder alone
-   (``common.encoder_seconds``: sorted texts, inference mode, best batch size); strict
+   256 train texts (``kgx quantize --calibrate``) and not, beside the fp32 encoder alone
+   and the int8 encoder alone (``common.encoder_run``: sorted texts, inference mode, at its
+   best batch size), all five timed in alternating rounds (best of each); strict
    ``ents_f`` of each on test, and on dev (where the int8 recipe was chosen).
 2. WebNLG dev, the default pipeline (``training/default/model-best``): exact triples F1
    (the WebNLG+ 2020 scorer) of the fp32 and the int8 pipelines (calibrated on the first
@@ -28,7 +28,7 @@ from typing import Callable, Dict, List
 
 import spacy
 import torch
-from common import REPO, WORK, convert, encoder_seconds, load_docs, write_result
+from common import ENCODER_BATCH_SIZES, REPO, WORK, best_of, convert, encoder_run, load_docs, write_result
 from spacy.training import Example
 from webnlg_text2rdf import doc_triples, literal_styles
 
@@ -86,9 +86,13 @@ def conll04(model: Path, rounds: int) -> Dict:
         metrics[f"dev_{name}_ents_f"] = ents_f(nlp, corpus / "dev.spacy")
         metrics[f"{name}_ents_f"] = ents_f(nlp, corpus / "test.spacy")
     n_words = sum(len(doc) for doc in pipelines["fp32"].tokenizer.pipe(texts))
-    seconds = alternating({name: piped(nlp, texts) for name, nlp in pipelines.items()}, rounds)
-    encoder = encoder_seconds(texts, -1, repeats=rounds)
-    int8_encoder = encoder_seconds(texts, -1, repeats=rounds, quantize="int8")
+    runs = {name: piped(nlp, texts) for name, nlp in pipelines.items()}
+    for name, quantize in (("encoder", None), ("int8_encoder", "int8")):  # at its best batch size
+        run = encoder_run(texts, -1, quantize=quantize)
+        size = min(ENCODER_BATCH_SIZES, key=lambda size: best_of(1, lambda: run(size)))
+        runs[name] = lambda run=run, size=size: run(size)
+    seconds = alternating(runs, rounds)
+    encoder, int8_encoder = seconds["encoder"], seconds["int8_encoder"]
     return {
         **metrics,
         "ents_f": metrics["fp32_ents_f"],
