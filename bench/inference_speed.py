@@ -28,7 +28,7 @@ from typing import Callable, Dict, List
 
 import spacy
 import torch
-from common import ENCODER_BATCH_SIZES, REPO, WORK, best_of, convert, encoder_run, load_docs, write_result
+from common import ENCODER_BATCH_SIZES, REPO, WORK, best_of, budget, convert, encoder_run, load_docs, write_result
 from spacy.training import Example
 from webnlg_text2rdf import doc_triples, literal_styles
 
@@ -36,6 +36,7 @@ from kgx_spacy.corpora import data_dir, webnlg
 from kgx_spacy.evaluation.webnlg import score
 from kgx_spacy.extensions import GOLD_TRIPLES, install_extensions
 from kgx_spacy.quantize import load_quantized, write_quantized
+from kgx_spacy.training import read_training_log
 
 CALIBRATION_TEXTS = 256  # the first train texts: what kgx quantize --calibrate reads by default
 NER_ONLY = ["kgx_relation_classifier", "kgx_attribute_tagger", "kgx_entity_linker", "kgx_rdf"]
@@ -135,6 +136,20 @@ def webnlg_dev(model: Path, rounds: int) -> Dict:
     }
 
 
+def model_budgets(conll04_model: Path, webnlg_model: Path) -> Dict:
+    """The training budgets of the two pipelines measured (from the train-log beside each
+    model): ``train_*`` for the CoNLL04 one, ``webnlg_train_*`` for the default one, and
+    their dev curves."""
+    metrics, curves = {}, {}
+    for prefix, model in (("", conll04_model), ("webnlg_", webnlg_model)):
+        log = model.parent / "train-log.jsonl"
+        if log.exists():
+            spent = budget(log, read_training_log(log)[-1]["seconds"], ("ents_f", "rel_micro_f"))
+            curves[f"{prefix or 'conll04_'}dev"] = spent.pop("dev_curve")
+            metrics.update({prefix + k: v for k, v in spent.items()})
+    return {"metrics": metrics, "dev_curves": curves}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conll04-model", type=Path, default=WORK / "conll04-joint" / "model-best")
@@ -144,7 +159,8 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     install_extensions()
     started = time.time()
-    metrics = {**conll04(args.conll04_model, args.rounds), **webnlg_dev(args.webnlg_model, args.rounds)}
+    budgets = model_budgets(args.conll04_model, args.webnlg_model)
+    metrics = {**conll04(args.conll04_model, args.rounds), **webnlg_dev(args.webnlg_model, args.rounds), **budgets["metrics"]}
     metrics["torch_threads"] = torch.get_num_threads()
     metrics["quantize"] = (
         "int8: torch.ao quantize_dynamic, every nn.Linear with per-channel int8 weights, smoothed "
@@ -155,6 +171,7 @@ def main() -> None:
         "inference-speed", "conll04 + webnlg_2020_v3.0_en", "test (conll04) + dev (webnlg)", metrics,
         time.time() - started, -1, "bench/inference_speed.py",
         models={"conll04": str(args.conll04_model), "webnlg": str(args.webnlg_model)},
+        dev_curves=budgets["dev_curves"],
         notes=(
             "CoNLL04: transformer + kgx_ner of the joint CoNLL04 pipeline (relation classifier left out), "
             "fp32 and int8 timed in alternating rounds on the test texts beside the encoder alone (fp32 and "

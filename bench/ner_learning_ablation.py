@@ -56,6 +56,9 @@ def main() -> None:
         metrics.update({f"{name}_{k}": v for k, v in spent.items()})
     if args.train_only:
         return
+    # the whole ablation's budget, as recipe-ablation.json records it: every variant's run
+    metrics["train_seconds"] = round(sum(metrics[f"{name}_train_seconds"] for name in args.variants), 1)
+    metrics["train_steps"] = sum(metrics[f"{name}_train_steps"] for name in args.variants)
     write_result(
         "ner-learning-ablation", "conll04", "dev", metrics, time.time() - started, args.gpu_id,
         "bench/ner_learning_ablation.py", dev_curves=curves,
