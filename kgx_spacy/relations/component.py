@@ -177,11 +177,12 @@ class RelationClassifier(EntityPairPipe):
             return prior
         iris = {(link["start"], link["end"]): link["iri"] for link in doc._.get(LINKS) if not link.get("nil")}
         rows = [i for i, (h, t) in enumerate(pairs) if (h.start, h.end) in iris and (t.start, t.end) in iris]
-        columns = [k for k, label in enumerate(self.labels) if label in predicates]
+        labels = self.labels
+        columns = [k for k, label in enumerate(labels) if label in predicates]
         if not rows or not columns:
             return prior
         triples = [
-            (iris[(pairs[i][0].start, pairs[i][0].end)], predicates[self.labels[k]], iris[(pairs[i][1].start, pairs[i][1].end)])
+            (iris[(pairs[i][0].start, pairs[i][0].end)], predicates[labels[k]], iris[(pairs[i][1].start, pairs[i][1].end)])
             for i in rows for k in columns
         ]
         z = self.plausibility.standardised(triples).reshape(len(rows), len(columns))
@@ -199,11 +200,7 @@ class RelationClassifier(EntityPairPipe):
             return mask
         types = [(head.label_, tail.label_) for head, tail in pairs]
         for key in set(types):
-            if key in signatures:
-                row = signatures[key]
-            else:
-                row = signatures[None]
-            mask[[i for i, t in enumerate(types) if t == key]] = row
+            mask[[i for i, t in enumerate(types) if t == key]] = signatures.get(key, signatures[None])
         return mask
 
     def _signatures(self) -> Dict:
