@@ -30,6 +30,9 @@ class KgxInputError(ValueError):
             location += f", {where}"
         super().__init__(f"{location}: {problem}")
 
+    def __reduce__(self):  # picklable, so it crosses processes (Ray, nlp.pipe's n_process)
+        return type(self), (self.path, self.problem, self.line, self.where)
+
 
 class KgxStoreError(RuntimeError):
     """A store or endpoint failed; names the target and the batch that did not land."""
@@ -40,3 +43,6 @@ class KgxStoreError(RuntimeError):
         self.problem = problem
         where = f" (batch {batch})" if batch is not None else ""
         super().__init__(f"{target}{where}: {problem}")
+
+    def __reduce__(self):
+        return type(self), (self.target, self.problem, self.batch)

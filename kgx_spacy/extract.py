@@ -86,7 +86,7 @@ def pipe_to_target(
     """
     pipe_batch = max(batch_size, nlp.batch_size)
     docs = nlp.pipe(
-        (_make_doc(nlp, text, doc_id) for text, doc_id in texts),
+        (make_doc(nlp, text, doc_id) for text, doc_id in texts),
         batch_size=pipe_batch, n_process=n_process,
     )
     if on_document is not None:
@@ -132,7 +132,8 @@ def model_key(model: str) -> str:
     return str(path.resolve()) if path.exists() else model
 
 
-def _make_doc(nlp, text: str, doc_id: Optional[str]):
+def make_doc(nlp, text: str, doc_id: Optional[str]):
+    """``nlp.make_doc(text)`` with the document id set (None: named by a hash of the text)."""
     doc = nlp.make_doc(text)
     if doc_id is not None:
         doc._.set(DOC_ID, doc_id)

@@ -1,9 +1,10 @@
-"""Texts in: ``.txt`` files, ``.jsonl`` files, folders of them and stdin.
+"""Texts in: ``.txt``, ``.jsonl`` and ``.parquet`` files, folders of them and stdin.
 
 Inputs: ``.txt`` files (one document each, id: the path relative to the folder given,
 or the file name for a file given directly), ``.jsonl`` files (one document per line,
 id and text from ``id_field``/``text_field``; a record without an id is named by a hash
-of its text, as ``nlp(text)._.rdf`` names it), folders (searched recursively for both,
+of its text, as ``nlp(text)._.rdf`` names it), ``.parquet`` files (one document per row,
+the same two columns; read with pyarrow), folders (searched recursively for all three,
 in sorted order) and ``-`` for stdin (one text, or JSON lines with ``stdin_format``
 ``"jsonl"``). Texts are read lazily; every bad input raises KgxInputError naming the
 file (and line).
@@ -19,11 +20,13 @@ from .errors import KgxInputError
 from .io import read_text
 
 STDIN = "-"
-SUFFIXES = (".txt", ".jsonl")
+SUFFIXES = (".txt", ".jsonl", ".parquet")
+PARQUET_ROWS = 1024  # rows read from a Parquet file at a time
 
 # (text, document id or None) for every document, in input order.
 Text = Tuple[str, Optional[str]]
-# (text, id, line) for one record of a source; line is None for a whole-file text.
+# (text, id, line) for one record of a source: line is the row of a Parquet file, None
+# for a whole-file text.
 Record = Tuple[str, Optional[str], Optional[int]]
 
 
@@ -50,7 +53,7 @@ class TextReader:
 def input_files(inputs: Iterable[Path], exclude: Set[Path] = frozenset()) -> list:
     """``[(file, folder or None)]`` for every input; ``(STDIN, None)`` for ``-``.
 
-    Folders are searched recursively for ``.txt`` and ``.jsonl`` files in sorted order
+    Folders are searched recursively for ``.txt``, ``.jsonl`` and ``.parquet`` files in sorted order
     (leaving out the paths in ``exclude``: the output and progress files). Missing inputs,
     empty folders and other file types raise KgxInputError at once.
     """
@@ -66,11 +69,11 @@ def input_files(inputs: Iterable[Path], exclude: Set[Path] = frozenset()) -> lis
                 if p.suffix.lower() in SUFFIXES and p.is_file() and p.resolve() not in exclude
             )
             if not found:
-                raise KgxInputError(path, "folder holds no .txt or .jsonl files")
+                raise KgxInputError(path, "folder holds no .txt, .jsonl or .parquet files")
             sources.extend((p, path) for p in found)
         elif path.is_file():
             if path.suffix.lower() not in SUFFIXES:
-                raise KgxInputError(path, "not a .txt or .jsonl file")
+                raise KgxInputError(path, "not a .txt, .jsonl or .parquet file")
             sources.append((path, None))
         else:
             raise KgxInputError(path, "no such file or folder")
@@ -93,14 +96,18 @@ def read_texts(
             records = [(_decode(stdin.read(), "<stdin>", 1, bom=True), None, None)]
         elif source.suffix.lower() == ".jsonl":
             records = _jsonl_file(source, id_field, text_field)
+        elif source.suffix.lower() == ".parquet":
+            records = _parquet(source, id_field, text_field)
         else:
             doc_id = source.relative_to(folder).as_posix() if folder else source.name
             records = [(_read_txt(source), doc_id, None)]
         name = "<stdin>" if source == STDIN else source
+        rows = source != STDIN and source.suffix.lower() == ".parquet"
         for text, doc_id, line in records:
             if doc_id is not None:
                 if doc_id in seen:
-                    raise KgxInputError(name, f"document id {doc_id!r} is used twice", line=line)
+                    where = {"where": f"row {line}"} if rows else {"line": line}
+                    raise KgxInputError(name, f"document id {doc_id!r} is used twice", **where)
                 seen.add(doc_id)
             yield text, doc_id
 
@@ -150,6 +157,38 @@ def _jsonl(
                 name, f"field {id_field!r} is not a string or an integer", line=number
             )
         yield text, doc_id, number
+
+
+def _parquet(path: Path, id_field: str, text_field: str) -> Iterator[Record]:
+    """``(text, id, row)`` per row of a Parquet file (rows numbered from 1), read in
+    blocks; the id column is optional. Errors name the row."""
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise KgxInputError(path, "reading Parquet needs pyarrow: pip install 'kgx-spacy[ray]'") from None
+    try:
+        table = pq.ParquetFile(path)
+    except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
+        raise KgxInputError(path, f"not a Parquet file ({err})") from None
+    columns = table.schema_arrow.names
+    if text_field not in columns:
+        raise KgxInputError(path, f"no {text_field!r} column (see --text-field)")
+    wanted = [text_field] + ([id_field] if id_field in columns else [])
+    row = 0
+    for block in table.iter_batches(batch_size=PARQUET_ROWS, columns=wanted):
+        texts = block.column(0).to_pylist()
+        ids = block.column(1).to_pylist() if len(wanted) == 2 else [None] * len(texts)
+        for text, doc_id in zip(texts, ids):
+            row += 1
+            if not isinstance(text, str):
+                raise KgxInputError(path, f"column {text_field!r} is not a string", where=f"row {row}")
+            if isinstance(doc_id, int) and not isinstance(doc_id, bool):
+                doc_id = str(doc_id)
+            elif doc_id is not None and not isinstance(doc_id, str):
+                raise KgxInputError(
+                    path, f"column {id_field!r} is not a string or an integer", where=f"row {row}"
+                )
+            yield text, doc_id, row
 
 
 def _decode(data: bytes, name, first_line: int, bom: bool = False) -> str:

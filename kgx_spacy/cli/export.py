@@ -3,7 +3,8 @@ the two commands that write RDF to a target, an RDF file, the embedded Oxigraph 
 a SPARQL endpoint.
 
 They share one module so that their target options are declared once, below; the work
-is done by ``kgx_spacy.rdf.targets.export`` and ``kgx_spacy.extract.extract``.
+is done by ``kgx_spacy.rdf.targets.export``, ``kgx_spacy.extract.extract`` and, with
+``--engine ray``, ``kgx_spacy.distributed.extract_ray``.
 """
 
 import sys
@@ -14,6 +15,8 @@ from typing import List, Optional
 
 import typer
 
+from ..distributed import Cluster, extract_ray, parse_actors
+from ..errors import KgxInputError
 from ..extract import DEFAULT_PROGRESS as EXTRACT_PROGRESS, extract
 from ..inputs import TextReader
 from ..rdf.serialize import Format
@@ -29,6 +32,11 @@ class Protocol(str, Enum):
 class StdinFormat(str, Enum):
     text = "text"
     jsonl = "jsonl"
+
+
+class Engine(str, Enum):
+    local = "local"
+    ray = "ray"
 
 
 # The target options of both commands (see ``Target``).
@@ -120,6 +128,18 @@ def extract_cli(
         help="text: all of stdin is one document; jsonl: one document per line.",
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    engine: Engine = typer.Option(
+        Engine.local, "--engine", help="local: this process (--n-process forks); ray: actors on a Ray cluster.",
+    ),
+    address: Optional[str] = typer.Option(
+        None, "--address", help="Ray cluster: auto, HOST:PORT or ray://HOST:PORT; default: start a local one.",
+    ),
+    actors: str = typer.Option("1", "--actors", help="Ray actors: N, or MIN-MAX to add actors while the cluster has room."),
+    gpus_per_actor: float = typer.Option(0.0, "--gpus-per-actor", help="GPUs per Ray actor (0.5: two actors per GPU)."),
+    cpus_per_actor: float = typer.Option(1.0, "--cpus-per-actor", help="CPUs (and torch threads) per Ray actor."),
+    shards: Optional[Path] = typer.Option(
+        None, "--shards", help="Ray: the actors write N-Quads shards into this folder (then: oxigraph load).",
+    ),
 ):
     """Run a pipeline over texts and write their RDF, one named graph per document.
 
@@ -134,12 +154,31 @@ def extract_cli(
     )
     stdin = getattr(sys.stdin, "buffer", sys.stdin)
     reader = TextReader(id_field, text_field, stdin_format.value, stdin)
+    ray_options = {"--address": address, "--actors": actors != "1", "--gpus-per-actor": gpus_per_actor,
+                   "--cpus-per-actor": cpus_per_actor != 1.0, "--shards": shards}
+    if engine == Engine.local:
+        given = [name for name, value in ray_options.items() if value]
+        if given:
+            raise KgxInputError(given[0], "needs --engine ray")
+    else:
+        if n_process != 1 or gpu_id >= 0:
+            raise KgxInputError("--engine ray", "use --actors and --gpus-per-actor, not --n-process or --gpu-id")
+        if shards and (output or fmt or store or endpoint):
+            raise KgxInputError("--shards", "is the target: leave out --output, --store and --endpoint")
+        cluster = Cluster(address, parse_actors(actors), gpus_per_actor, cpus_per_actor)
     with _ProgressBar(not quiet) as advance:
-        stats = extract(
-            model, inputs, target, reader, batch_size, n_process, gpu_id, resume, progress,
-            on_document=advance, quantize=quantize,
-        )
-    typer.echo(extract_summary(stats, target.name, time.perf_counter() - start))
+        if engine == Engine.local:
+            stats = extract(
+                model, inputs, target, reader, batch_size, n_process, gpu_id, resume, progress,
+                on_document=advance, quantize=quantize,
+            )
+        else:
+            stats = extract_ray(
+                model, inputs, target, reader, batch_size, cluster, resume, progress,
+                on_document=advance, quantize=quantize, shards=shards,
+            )
+    name = str(shards) if shards else target.name
+    typer.echo(extract_summary(stats, name, time.perf_counter() - start))
 
 
 def export_summary(stats: ExportStats, target: str) -> str:

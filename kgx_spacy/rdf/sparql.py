@@ -11,7 +11,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Iterable, List, Optional, Sequence, Tuple
 
 import pyoxigraph as ox
 from spacy.tokens import Doc
@@ -134,9 +134,23 @@ def write_endpoint(
         ``stats.skipped``); False when the caller has left them out already.
     queued: batches that may wait for the writer thread (``write_batches``).
     """
+    commit = endpoint_commit(endpoint, protocol)
+    endpoint.check_reachable()
+    stats = ExportStats()
+    docs = pending_docs(docs, mapping, progress, stats, skip_committed)
+    return write_batches(docs, commit, mapping, batch_size, progress, stats, queued)
+
+
+def endpoint_commit(
+    endpoint: SparqlEndpoint, protocol: str = "update"
+) -> Callable[[int, List[DocGraph]], None]:
+    """``commit(number, graphs)``: replaces each graph at the endpoint (see ``write_endpoint``).
+
+    Replacing is idempotent, so a batch committed twice (a retried Ray task) leaves the
+    same graphs as once.
+    """
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {PROTOCOLS}, not {protocol!r}")
-    endpoint.check_reachable()
 
     def commit_update(number: int, graphs: List[DocGraph]) -> None:
         endpoint.update(replace_graphs_update(graphs), batch=number)
@@ -146,10 +160,7 @@ def write_endpoint(
             body = ox.serialize((q.triple for q in quads), format=ox.RdfFormat.N_TRIPLES)
             endpoint.put_graph(name.value, body, batch=number)
 
-    commit = commit_update if protocol == "update" else commit_gsp
-    stats = ExportStats()
-    docs = pending_docs(docs, mapping, progress, stats, skip_committed)
-    return write_batches(docs, commit, mapping, batch_size, progress, stats, queued)
+    return commit_update if protocol == "update" else commit_gsp
 
 
 def replace_graphs_update(graphs: Iterable[Tuple[ox.NamedNode, Sequence[ox.Quad]]]) -> str:

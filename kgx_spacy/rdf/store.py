@@ -55,6 +55,7 @@ class Progress:
         self.path = Path(path)
         self.target = target
         self.committed = set()
+        self.batches = set()  # the numbers of the committed batches
         self.last_batch = 0
         if resume and self.path.exists():
             self._load()
@@ -78,6 +79,7 @@ class Progress:
             except ValueError:
                 break  # a line cut short by a crash: its batch is not known to be committed
             self.committed.update(record["documents"])
+            self.batches.add(record["batch"])
             self.last_batch = max(self.last_batch, record["batch"])
 
     def record(self, batch: int, graphs: List[str]) -> None:
@@ -87,7 +89,8 @@ class Progress:
             f.flush()
             os.fsync(f.fileno())
         self.committed.update(graphs)
-        self.last_batch = batch
+        self.batches.add(batch)
+        self.last_batch = max(self.last_batch, batch)
 
     def pending(
         self, items: Iterable[T], iri_of: Callable[[T], str], stats: ExportStats
@@ -148,7 +151,7 @@ def write_batches(
     first = progress.last_batch + 1 if progress else 1
     writer = _Writer(commit, mapping, progress, stats, queued)
     try:
-        for number, chunk in enumerate(_chunks(docs, batch_size), start=first):
+        for number, chunk in enumerate(chunks(docs, batch_size), start=first):
             writer.put(number, chunk)
     finally:
         writer.close()  # waits for the batches handed over; raises the writer's error
@@ -209,7 +212,8 @@ class _Writer:
             self.stats.quads += sum(len(quads) for _, quads in graphs)
 
 
-def _chunks(items: Iterable, size: int) -> Iterator[list]:
+def chunks(items: Iterable, size: int) -> Iterator[list]:
+    """Lists of ``size`` items (the last one shorter), read lazily."""
     iterator = iter(items)
     while chunk := list(itertools.islice(iterator, size)):
         yield chunk
@@ -236,7 +240,7 @@ def write_store(
     old and new quads, and since the batch is not recorded in the progress file,
     ``--resume`` redoes it.
     """
-    target = store if isinstance(store, ox.Store) else _open_store(Path(store))
+    target = store if isinstance(store, ox.Store) else open_store(Path(store))
     name = "embedded store" if isinstance(store, ox.Store) else str(store)
 
     def commit(number: int, graphs: List[DocGraph]) -> None:
@@ -276,7 +280,8 @@ def replace_graphs(store: ox.Store, graphs: Iterable[DocGraph]) -> None:
             store.remove_graph(graph)  # as DROP GRAPH did: no empty graph is left behind
 
 
-def _open_store(path: Path) -> ox.Store:
+def open_store(path: Path) -> ox.Store:
+    """The embedded store at ``path`` (created if missing); KgxStoreError if it is in use."""
     try:
         return ox.Store(str(path))
     except OSError as err:

@@ -518,8 +518,8 @@ def test_unreadable_file(model, tmp_path):
     "args, message",
     [
         (["{model}", "missing.jsonl"], "missing.jsonl: no such file or folder"),
-        (["{model}", "in.csv"], "in.csv: not a .txt or .jsonl file"),
-        (["{model}", "empty"], "empty: folder holds no .txt or .jsonl files"),
+        (["{model}", "in.csv"], "in.csv: not a .txt, .jsonl or .parquet file"),
+        (["{model}", "empty"], "empty: folder holds no .txt, .jsonl or .parquet files"),
         (["{model}", "-", "-"], "-: stdin can be read only once"),
         (["no-such-model", "in.jsonl"], "no-such-model: cannot load the pipeline"),
         (["{model}", "in.jsonl", "-o", "x.nq", "--store", "s"], "kgx extract: choose one target"),
