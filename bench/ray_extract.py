@@ -226,6 +226,8 @@ def main() -> None:
         metrics[f"{name}_vs_single_process"] = single_seconds / seconds
         metrics[f"{name}_documents_differing_from_single_process"] = differing[name][0]
         metrics[f"{name}_documents_differing_beyond_confidence"] = differing[name][1]
+    two = runs["ray_2_actors"][0]
+    metrics["driver_store_documents_per_second"] = two.documents / two.store_seconds
     one, seconds = runs["ray_1_actor"]
     metrics["ray_overhead_seconds_per_batch"] = (seconds - one.ready_seconds - one.actor_seconds) / one.batches
     metrics["ray_actor_seconds_per_batch"] = one.actor_seconds / one.batches

@@ -97,12 +97,14 @@ class RayStats(ExportStats):
 
     actors: the most actors that ran at once. actor_seconds: the actors' pipeline and
     conversion time, summed over batches. ready_seconds: from the call until the first
-    ``min`` actors had loaded the pipeline.
+    ``min`` actors had loaded the pipeline. store_seconds: the driver's time writing into
+    the embedded store (reading the N-Quads back included).
     """
 
     actors: int = 0
     actor_seconds: float = 0.0
     ready_seconds: float = 0.0
+    store_seconds: float = 0.0
 
 
 @dataclass
@@ -357,19 +359,21 @@ def _write(batches, target, checkpoint: Optional[Progress], stats: RayStats, on_
     if target.output:
         _write_file(batches, target, committed)
     elif target.store:
-        _write_store(batches, target.store, committed)
+        _write_store(batches, target.store, committed, stats)
     else:
         for number, result in batches:
             committed(number, result)
 
 
-def _write_store(batches, path: Path, committed) -> None:
+def _write_store(batches, path: Path, committed, stats: RayStats) -> None:
     store = open_store(path)
     for number, result in batches:
+        start = time.perf_counter()
         try:
             replace_graphs(store, _graphs(result))
         except (OSError, RuntimeError) as err:
             raise KgxStoreError(str(path), str(err), batch=number) from None
+        stats.store_seconds += time.perf_counter() - start
         committed(number, result)
     store.flush()
 
