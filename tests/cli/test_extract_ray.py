@@ -55,20 +55,21 @@ N = 300
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    """The address of a 2-CPU Ray head on 127.0.0.1, stopped at the end of the module."""
-    port = _free_port()
+def head():
+    """``(address, client address)`` of a 2-CPU Ray head on 127.0.0.1 (its Ray Client
+    server too), stopped at the end of the module."""
+    port, client_port = _free_port(), _free_port()
     temp = tempfile.mkdtemp(prefix="kgx-ray-")  # short: Ray's socket paths must fit 107 bytes
     head = subprocess.Popen(
         [str(Path(sys.executable).parent / "ray"), "start", "--head", "--block",
-         f"--port={port}", "--num-cpus=2", "--include-dashboard=false",
+         f"--port={port}", f"--ray-client-server-port={client_port}", "--num-cpus=2", "--include-dashboard=false",
          "--disable-usage-stats", f"--temp-dir={temp}", "--object-store-memory=100000000"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **LOOPBACK},
     )
     address = f"127.0.0.1:{port}"
     try:
         _wait_for_head(address, head)
-        yield address
+        yield address, f"ray://127.0.0.1:{client_port}"
     finally:
         head.send_signal(signal.SIGTERM)
         try:
@@ -77,6 +78,11 @@ def cluster():
             head.kill()
             head.wait()
         shutil.rmtree(temp, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def cluster(head) -> str:
+    return head[0]
 
 
 def _wait_for_head(address: str, head: subprocess.Popen, timeout: float = 60) -> None:
@@ -253,6 +259,16 @@ def test_file_output_and_shards(cluster, model, nlp, tmp_path):
         dataset.parse(shard, format="nquads")
     assert_same_dataset(dataset, wanted)
     assert len(quad_set(dataset)) == sum(1 for shard in shards.iterdir() for _ in open(shard))
+
+
+def test_ray_client_address(head, model, nlp, tmp_path):
+    """A driver outside the cluster (``ray://``, the Ray Client) gives the same file."""
+    recs = records(20)
+    source = write_jsonl(tmp_path / "in.jsonl", recs)
+    out = tmp_path / "out.nq"
+    result = extract(model, source, "--engine", "ray", "--address", head[1], "--actors", 2, "-o", out, "-q")
+    assert result.exit_code == 0, result.output
+    assert_same_dataset(Dataset().parse(out, format="nquads"), expected(nlp, items(recs)))
 
 
 def test_bad_model_and_options_fail_before_writing(cluster, tmp_path):
