@@ -230,6 +230,43 @@ def test_jsonl_fields_ids_and_hash_named_documents(model, nlp, tmp_path):
     assert_same_dataset(Dataset().parse(out, format="trig"), wanted)
 
 
+def test_parquet_rows_with_and_without_ids(model, nlp, tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet", reason="pyarrow is not installed (pip install 'kgx-spacy[ray]')")
+    import pyarrow as pa
+
+    pq.write_table(
+        pa.table({"key": [7, 8, None], "body": TEXTS[:3]}), tmp_path / "a.parquet", row_group_size=2
+    )
+    pq.write_table(pa.table({"body": [TEXTS[3]]}), tmp_path / "b.parquet")  # no id column
+    out = tmp_path / "out.trig"
+    result = extract(model, tmp_path, "--id-field", "key", "--text-field", "body", "-o", out, "-q")
+    assert result.exit_code == 0, result.output
+    wanted = expected(nlp, [(TEXTS[0], "7"), (TEXTS[1], "8"), (TEXTS[2], None), (TEXTS[3], None)])
+    assert_same_dataset(Dataset().parse(out, format="trig"), wanted)
+
+
+@pytest.mark.parametrize(
+    "columns, message",
+    [
+        ({"id": ["a", "b"], "text": ["x", None]}, "bad.parquet, row 2: column 'text' is not a string"),
+        ({"id": ["a", "a"], "text": ["x", "y"]}, "bad.parquet, row 2: document id 'a' is used twice"),
+        ({"id": [1.5], "text": ["x"]}, "bad.parquet, row 1: column 'id' is not a string or an integer"),
+        ({"id": ["a"], "body": ["x"]}, "bad.parquet: no 'text' column (see --text-field)"),
+    ],
+)
+def test_bad_parquet_rows(model, tmp_path, columns, message):
+    pq = pytest.importorskip("pyarrow.parquet", reason="pyarrow is not installed (pip install 'kgx-spacy[ray]')")
+    import pyarrow as pa
+
+    pq.write_table(pa.table(columns), tmp_path / "bad.parquet")
+    (tmp_path / "junk.parquet").write_bytes(b"not parquet")
+    result = extract(model, tmp_path / "bad.parquet", "-o", tmp_path / "out.nq", "-q")
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert not (tmp_path / "out.nq").exists()
+    junk = extract(model, tmp_path / "junk.parquet", "-o", tmp_path / "out.nq", "-q")
+    assert junk.exit_code == 2 and "junk.parquet: not a Parquet file" in junk.output
+
+
 def test_stdin_as_one_text(model, nlp, tmp_path):
     text = "\ufeff" + TEXTS[0] + "\nAnd a second line about London.\n"
     out = tmp_path / "out.nq"
