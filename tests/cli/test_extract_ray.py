@@ -259,6 +259,13 @@ def test_file_output_and_shards(cluster, model, nlp, tmp_path):
         dataset.parse(shard, format="nquads")
     assert_same_dataset(dataset, wanted)
     assert len(quad_set(dataset)) == sum(1 for shard in shards.iterdir() for _ in open(shard))
+    # the README's next step: the shards into a store with the oxigraph CLI
+    binary = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
+    if Path(binary).exists():
+        store = tmp_path / "loaded"
+        files = sorted(str(p) for p in shards.iterdir())
+        subprocess.run([binary, "load", "--location", str(store), "--file", *files], check=True, capture_output=True)
+        assert_same_dataset(store_dataset(store), wanted)
 
 
 def test_ray_client_address(head, model, nlp, tmp_path):
