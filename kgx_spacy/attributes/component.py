@@ -187,11 +187,11 @@ class AttributeTagger(EntityPairPipe):
         pairs = [g["pairs"] for g in gold]
         docs = [eg.predicted for eg in examples]
         (tag_logits, pair_logits), backprop = self.model.begin_update((docs, self._pair_arrays(pairs)))
-        ops = self.model.ops
-        tag_loss, d_tags = tagging_loss([ops.to_numpy(s) for s in tag_logits], [g["tags"] for g in gold], bio_tags(self.labels))
+        # the losses run on the logits' device
+        tag_loss, d_tags = tagging_loss(tag_logits, [g["tags"] for g in gold], bio_tags(self.labels))
         truth = numpy.concatenate([g["truth"] for g in gold])
-        pair_loss, d_pairs = multilabel_loss(ops.to_numpy(pair_logits), truth)
-        backprop(([ops.asarray2f(d) for d in d_tags], ops.asarray2f(d_pairs)))
+        pair_loss, d_pairs = multilabel_loss(pair_logits, truth)
+        backprop((d_tags, d_pairs))
         return tag_loss + pair_loss
 
     def _gold(self, eg: Example) -> Dict[str, Any]:

@@ -97,44 +97,47 @@ def _init(model: Model, X: Optional[LinkerInput] = None, Y=None) -> None:
 
 
 def _forward(model: Model, X: LinkerInput, is_train: bool):
+    """Runs on ``model.ops`` (the GPU's arrays on a GPU); only the coherence features,
+    held constant in the backward pass, are computed on the host."""
     docs, batch = X
+    ops = model.ops
+    xp = ops.xp
     tok2vec = model.layers[0]
     vectors, backprop_tok2vec = tok2vec(docs, is_train)
-    vectors = [model.ops.to_numpy(v) for v in vectors]
-    h, mention_rows = _mention_vectors(vectors, batch.mentions)
-    P, Q = (model.ops.to_numpy(model.get_param(name)) for name in ("P", "Q"))
-    w = model.ops.to_numpy(model.get_param("w"))
+    h = _mention_vectors(ops, vectors, batch.mentions)
+    P, Q, w = (model.get_param(name) for name in ("P", "Q", "w"))
     w_coh = float(model.get_param("w_coh")[0])
     b_nil = float(model.get_param("b_nil")[0])
+    owner = xp.asarray(batch.owner, dtype="int32")
+    features, kge, text = (ops.asarray2f(a) for a in (batch.features, batch.kge, batch.text))
     q_k, q_t = h @ P.T, h @ Q.T
-    owner = batch.owner
-    local = batch.features @ w + (q_k[owner] * batch.kge).sum(1) + (q_t[owner] * batch.text).sum(1)
-    n_m = len(batch.mentions)
-    nil = numpy.full((n_m,), b_nil, dtype="float32")
-    coherence = coherence_features(local, nil, owner, batch.pairs, batch.plausibility)
-    scores = numpy.concatenate([local + w_coh * coherence, nil]).astype("float32")
+    local = features @ w + (q_k[owner] * kge).sum(1) + (q_t[owner] * text).sum(1)
+    n_c, n_m = len(batch.owner), len(batch.mentions)
+    nil = xp.full((n_m,), b_nil, dtype="float32")
+    coherence = ops.asarray1f(
+        coherence_features(ops.to_numpy(local), ops.to_numpy(nil), batch.owner, batch.pairs, batch.plausibility)
+    )
+    scores = ops.asarray1f(xp.concatenate([local + w_coh * coherence, nil]))
 
     def backprop(d_scores: Floats1d) -> List[Doc]:
-        d_scores = model.ops.to_numpy(d_scores)
-        d_cand, d_nil = d_scores[: len(owner)], d_scores[len(owner) :]
-        d_q_k = numpy.zeros_like(q_k)
-        d_q_t = numpy.zeros_like(q_t)
-        numpy.add.at(d_q_k, owner, d_cand[:, None] * batch.kge)
-        numpy.add.at(d_q_t, owner, d_cand[:, None] * batch.text)
+        d_cand, d_nil = d_scores[:n_c], d_scores[n_c:]
+        d_q_k = ops.alloc2f(*q_k.shape)
+        d_q_t = ops.alloc2f(*q_t.shape)
+        ops.scatter_add(d_q_k, owner, ops.asarray2f(d_cand[:, None] * kge))
+        ops.scatter_add(d_q_t, owner, ops.asarray2f(d_cand[:, None] * text))
         grads = {
             "P": d_q_k.T @ h,
             "Q": d_q_t.T @ h,
-            "w": batch.features.T @ d_cand,
-            "w_coh": numpy.array([d_cand @ coherence]),
-            "b_nil": numpy.array([d_nil.sum()]),
+            "w": features.T @ d_cand,
+            "w_coh": (d_cand @ coherence).reshape((1,)),
+            "b_nil": d_nil.sum().reshape((1,)),
         }
         for name, grad in grads.items():
-            model.inc_grad(name, model.ops.asarray(grad.astype("float32")))
+            model.inc_grad(name, grad.astype("float32"))
         d_h = d_q_k @ P + d_q_t @ Q
-        d_vectors = _backprop_mention_vectors(d_h, vectors, mention_rows)
-        return backprop_tok2vec([model.ops.asarray2f(d) for d in d_vectors])
+        return backprop_tok2vec(_backprop_mention_vectors(ops, d_h, vectors, batch.mentions))
 
-    return model.ops.asarray1f(scores), backprop
+    return scores, backprop
 
 
 def coherence_features(
@@ -167,19 +170,19 @@ def coherence_features(
     return numpy.where(numpy.isfinite(best), best, 0.0).astype("float32")
 
 
-def _mention_vectors(vectors: List[numpy.ndarray], mentions: numpy.ndarray):
+def _mention_vectors(ops, vectors: List[Floats2d], mentions: numpy.ndarray) -> Floats2d:
     """Per mention, [mean of its tokens; mean of its Doc's tokens]: shape (n_m, 2d)."""
     width = vectors[0].shape[1] if vectors else 0
-    h = numpy.zeros((len(mentions), 2 * width), dtype="float32")
-    doc_means = [v.mean(0) if len(v) else numpy.zeros((width,), "float32") for v in vectors]
+    h = ops.alloc2f(len(mentions), 2 * width)
+    doc_means = [v.mean(0) if len(v) else ops.alloc1f(width) for v in vectors]
     for i, (d, start, end) in enumerate(mentions.tolist()):
         h[i, :width] = vectors[d][start:end].mean(0)
         h[i, width:] = doc_means[d]
-    return h, mentions
+    return h
 
 
-def _backprop_mention_vectors(d_h: numpy.ndarray, vectors: List[numpy.ndarray], mentions: numpy.ndarray):
-    d_vectors = [numpy.zeros_like(v) for v in vectors]
+def _backprop_mention_vectors(ops, d_h: Floats2d, vectors: List[Floats2d], mentions: numpy.ndarray) -> List[Floats2d]:
+    d_vectors = [ops.alloc2f(*v.shape) for v in vectors]
     width = d_h.shape[1] // 2
     for i, (d, start, end) in enumerate(mentions.tolist()):
         d_vectors[d][start:end] += d_h[i, :width] / (end - start)

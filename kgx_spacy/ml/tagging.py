@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import List, Optional, Sequence, Tuple
 
 import numpy
+from thinc.api import get_array_module
 
 OUTSIDE = "O"
 
@@ -119,23 +120,26 @@ def tagging_loss(
     encoder's gradients so small that Adam's epsilon damps its updates, and in joint
     training it would weigh a component by its batch size instead of its examples.
 
-    scores: per Doc, logits of shape (n_tokens, n_tags). gold: per Doc, a tag name or None
-    (missing, or the token does not align to one gold token) per token; None adds no loss
-    and no gradient.
+    scores: per Doc, logits of shape (n_tokens, n_tags), numpy or cupy: the loss and the
+    gradients are computed on their device. gold: per Doc, a tag name or None (missing, or
+    the token does not align to one gold token) per token; None adds no loss and no gradient.
     """
     index = {tag: i for i, tag in enumerate(tags)}
     d_scores, total = [], 0.0
     for doc_scores, doc_gold in zip(scores, gold):
-        known = numpy.array([tag is not None for tag in doc_gold], dtype="float32")
-        truth = numpy.array([index.get(tag, 0) if tag else 0 for tag in doc_gold], dtype="int64")
-        rows = numpy.arange(len(truth))
-        probs = numpy.exp(log_softmax(doc_scores))
-        total -= float((numpy.log(probs[rows, truth] + 1e-12) * known).sum())
+        xp = get_array_module(doc_scores)
+        known = xp.asarray([tag is not None for tag in doc_gold], dtype="float32")
+        truth = xp.asarray([index.get(tag, 0) if tag else 0 for tag in doc_gold], dtype="int64")
+        rows = xp.arange(len(doc_gold))
+        probs = xp.exp(log_softmax(doc_scores))
+        total -= float((xp.log(probs[rows, truth] + 1e-12) * known).sum())
         probs[rows, truth] -= 1.0
         d_scores.append(probs * known[:, None])
     return total, d_scores
 
 
-def log_softmax(scores: numpy.ndarray) -> numpy.ndarray:
+def log_softmax(scores):
+    """Row-wise log-softmax on the array module of ``scores``."""
+    xp = get_array_module(scores)
     shifted = scores - scores.max(axis=-1, keepdims=True)
-    return shifted - numpy.log(numpy.exp(shifted).sum(axis=-1, keepdims=True))
+    return shifted - xp.log(xp.exp(shifted).sum(axis=-1, keepdims=True))

@@ -292,8 +292,7 @@ class RelationClassifier(EntityPairPipe):
     def get_loss(self, examples: Sequence[Example], logits: Floats2d, pairs: List[List[Pair]]):
         """Binary cross-entropy per pair and label, summed."""
         truth = numpy.concatenate([self._gold_matrix(eg, p) for eg, p in zip(examples, pairs)])
-        loss, d_logits = multilabel_loss(self.model.ops.to_numpy(logits), truth)
-        return loss, self.model.ops.asarray2f(d_logits)
+        return multilabel_loss(logits, truth)  # on the logits' device
 
     def _training_pairs(self, eg: Example) -> List[Pair]:
         """Candidates over the gold entities (mapped onto the predicted tokens), plus the
