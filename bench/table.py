@@ -47,6 +47,15 @@ ANCHORS = {
         "int8_ents_f_drop": "fp32 − int8, CoNLL04 test; goal ≤ 0.005",
         "int8_triples_f1_drop": "fp32 − int8, WebNLG dev, default pipeline; goal ≤ 0.005",
     },
+    "ray-extract": {
+        "single_process_words_per_second": "baseline: one-process kgx extract, same texts and store, same run",
+        "lost": "an actor SIGKILLed mid-run; goal 0",
+        "duplicated": "goal 0",
+    },
+    "serve": {
+        "documents_per_second": "kgx serve, concurrent clients, one text per request",
+        "pipe_documents_per_second": "baseline: nlp.pipe alone on the same texts, same run",
+    },
     "linker-webnlg": {"text_only_el_accuracy": "ablation: the same linker without the KGE (prior + context)"},
     "own-kg-knowledgenet": {
         "link_f1": "KnowledgeNet, supervised, hidden fold 5: baseline 5 0.504 · Diffbot 0.726 · human 0.822",
@@ -85,6 +94,11 @@ EXTRA = {
     "webnlg-decision": ("best_",),
     "inference-speed": ("int8_ents_f", "int8_ents_f_drop", "int8_triples_f1_drop", "int8_encoder_words", "webnlg_dev_"),
     "own-kg-knowledgenet": ("distant_fact_coverage", "distant_sample_precision"),
+    "ray-extract": ("documents", "lost", "duplicated", "actors_killed", "single_process_words_per_second",
+                    "ray_1_actor_words_per_second", "ray_1_actor_steady", "ray_2_actors_words_per_second",
+                    "ray_2_actors_steady", "ray_overhead_seconds_per_batch", "driver_store_documents_per_second"),
+    "serve": ("requests", "errors", "p50_ms", "p95_ms", "documents_per_second", "pipe_documents_per_second",
+              "peak_rss_mb", "bad_request_checks_failed"),
     "kg-feedback": ("heldout_recall", "precision_at_", "average_precision", "confidence_only_", "no_kge_average",
                     "kge_only_average", "conflicts_found", "conflicts_real"),
 }

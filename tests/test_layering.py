@@ -3,7 +3,8 @@
 Floors, bottom up (a module may import its own folder and anything on a lower floor):
 errors; file helpers and int8 quantisation; the Doc contract, IRIs, literals, inputs and other leaf helpers; shared model
 parts, scoring and training helpers; the pipe base class, KB and KGE; the components (no component imports
-another); RDF and supervision; corpora, the extraction engine and the KG feedback; the CLI, whose command
+another); RDF and supervision; corpora, the extraction engine, the KG feedback and pictures of Docs;
+the extraction engine on Ray; the HTTP service; the CLI, whose command
 modules never import each other (``cli/__init__`` assembles them).
 """
 
@@ -22,7 +23,9 @@ FLOORS = [
     {"pipe", "kb", "kge"},
     {"ner", "relations", "attributes", "linking"},
     {"rdf", "supervision"},
-    {"corpora", "extract", "feedback"},
+    {"corpora", "extract", "feedback", "view"},
+    {"distributed"},
+    {"serve"},
     {"cli"},
 ]
 FLOOR = {unit: level for level, units in enumerate(FLOORS) for unit in units}

@@ -11,7 +11,7 @@ from typing import Callable
 import typer
 
 from ..errors import KgxInputError, KgxStoreError
-from . import calibrate, compare, convert, distant, export, kb, kge, quantize, query, train
+from . import calibrate, compare, convert, distant, export, kb, kge, quantize, query, show, train
 
 app = typer.Typer(
     name="kgx",
@@ -56,6 +56,8 @@ COMMANDS = [
     (app, "dump", query.dump_cli),
     (app, "fit-config", train.fit_config_cli),
     (app, "resume", train.resume_cli),
+    (app, "show", show.show_cli),
+    (app, "serve", show.serve_cli),
     (kb_app, "build", kb.build_cli),
     (kb_app, "lookup", kb.lookup_cli),
     (kge_app, "train", kge.train_cli),

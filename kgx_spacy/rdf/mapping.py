@@ -134,10 +134,10 @@ def doc_quads(doc: Doc, mapping: RDFMapping) -> Iterator[Quad]:
     emitter = _Emitter(doc, mapping)
     yield from emitter.document()
     links = {(link["start"], link["end"]): link for link in doc._.get(LINKS)}
-    entity_iris = {}
-    for key, (span, label, score) in _entity_mentions(doc).items():
+    mention_iris = {}
+    for key, (span, label, score) in entity_mentions(doc).items():
         iri, link = _entity_iri(span, label, links.get(key), mapping)
-        entity_iris[key] = iri
+        mention_iris[key] = iri
         yield from emitter.asserted(
             (iri, RDF.type, mapping.class_iri(label)), span, span, "entities", score
         )
@@ -152,15 +152,15 @@ def doc_quads(doc: Doc, mapping: RDFMapping) -> Iterator[Quad]:
     for rel in doc._.get(RELATIONS):
         head, tail = _span(doc, rel["head"]), _span(doc, rel["tail"])
         triple = (
-            _iri_for(head, entity_iris, mapping),
+            argument_iri(head, mention_iris, mapping),
             mapping.property_iri(rel["label"]),
-            _iri_for(tail, entity_iris, mapping),
+            argument_iri(tail, mention_iris, mapping),
         )
         yield from emitter.asserted(triple, head, tail, "relations", rel.get("score", 1.0))
     for attr in doc._.get(ATTRIBUTES):
         entity, value = _span(doc, attr["entity"]), _span(doc, attr["value"])
         triple = (
-            _iri_for(entity, entity_iris, mapping),
+            argument_iri(entity, mention_iris, mapping),
             mapping.attribute_iri(attr["attribute"]),
             make_literal(attr.get("lexical") or value.text, attr.get("datatype"), attr.get("lang")),
         )
@@ -223,7 +223,7 @@ def _n3(term) -> str:
         raise ValueError(str(err)) from None
 
 
-def _entity_mentions(doc: Doc) -> Dict[Tuple[int, int], Tuple[Span, str, float]]:
+def entity_mentions(doc: Doc) -> Dict[Tuple[int, int], Tuple[Span, str, float]]:
     """(start, end) → (span, label, score) for doc.ents, scores from the kgx span group."""
     scores = {}
     group = doc.spans.get(ENTITIES_SPANS_KEY)
@@ -236,6 +236,15 @@ def _entity_mentions(doc: Doc) -> Dict[Tuple[int, int], Tuple[Span, str, float]]
     }
 
 
+def entity_iris(doc: Doc, mapping: RDFMapping) -> Dict[Tuple[int, int], URIRef]:
+    """(start, end) → the IRI ``doc_quads`` gives each entity of ``doc.ents``."""
+    links = {(link["start"], link["end"]): link for link in doc._.get(LINKS)}
+    return {
+        key: _entity_iri(span, label, links.get(key), mapping)[0]
+        for key, (span, label, _) in entity_mentions(doc).items()
+    }
+
+
 def _entity_iri(span: Span, label: str, link: Optional[dict], mapping: RDFMapping):
     """The KB IRI the mention links to (its link record or ``ent.kb_id_``), else a minted one."""
     if link and link.get("iri"):
@@ -245,7 +254,7 @@ def _entity_iri(span: Span, label: str, link: Optional[dict], mapping: RDFMappin
     return mapping.entity_iri(span.text, label), link
 
 
-def _iri_for(span: Span, entity_iris: dict, mapping: RDFMapping) -> URIRef:
+def argument_iri(span: Span, entity_iris: dict, mapping: RDFMapping) -> URIRef:
     """The IRI of a relation/attribute argument; a span outside doc.ents is minted untyped."""
     iri = entity_iris.get((span.start, span.end))
     return iri if iri is not None else mapping.entity_iri(span.text, None)
