@@ -17,16 +17,17 @@ from pathlib import Path
 
 import pytest
 from rdflib import Dataset
-from test_extract import (
+from test_extract import (  # noqa: F401 (model, nlp: the same pipeline fixtures)
     _free_port,
     assert_same_dataset,
-    build_pipeline,
     committed,
     expected,
     extract,
     graph_names,
     iri,
     items,
+    model,
+    nlp,
     quad_set,
     records,
     store_dataset,
@@ -97,20 +98,6 @@ def _wait_for_head(address: str, head: subprocess.Popen, timeout: float = 60) ->
 
 
 @pytest.fixture(scope="module")
-def model(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("pipeline") / "model"
-    build_pipeline().to_disk(path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def nlp(model):
-    import spacy
-
-    return spacy.load(model)
-
-
-@pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
     recs = records(N)
     return recs, write_jsonl(tmp_path_factory.mktemp("inputs") / "in.jsonl", recs)
@@ -161,6 +148,10 @@ def test_two_actors_into_the_store_match_one_process(cluster, model, nlp, inputs
     assert_same_dataset(actual, wanted)
     assert len(graph_names(actual)) == N and quad_set(actual) == quad_set(wanted)
     assert_exactly_once(store.with_name("store.progress.jsonl"), recs)
+    # and the one-process kgx extract of the same inputs, graph by graph
+    single = tmp_path / "single"
+    assert extract(model, source, "--store", single, "--batch-size", 10, "-q").exit_code == 0
+    assert_same_dataset(actual, store_dataset(single))
 
 
 def test_killed_actor_loses_and_duplicates_nothing(cluster, model, nlp, inputs, tmp_path, oxigraph_server):
@@ -191,6 +182,15 @@ def test_killed_actor_loses_and_duplicates_nothing(cluster, model, nlp, inputs, 
     assert len(graph_names(actual)) == N
     assert len(quad_set(actual)) == len(quad_set(wanted)) == stats.quads
     assert_exactly_once(progress, recs)
+
+
+def test_actors_min_max_adds_an_actor_while_the_cluster_has_room(cluster, model, nlp, tmp_path):
+    recs = records(60)
+    source = write_jsonl(tmp_path / "in.jsonl", recs)
+    out = tmp_path / "out.nq"
+    stats = extract_ray(str(model), [source], Target(output=out), TextReader(), batch_size=3, cluster=Cluster(cluster, (1, 2)))
+    assert stats.actors == 2  # one more than MIN, as the 2-CPU cluster had room for it
+    assert_same_dataset(Dataset().parse(out, format="nquads"), expected(nlp, items(recs)))
 
 
 def test_killed_driver_resumes_with_exact_counts(cluster, model, nlp, inputs, tmp_path):

@@ -28,6 +28,7 @@ from kgx_spacy.cli import app
 from kgx_spacy.view import doc_record, render
 
 pytest.importorskip("selenium", reason="selenium is not installed (pip install -e '.[test]')")
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.wait import WebDriverWait  # noqa: E402
 
@@ -140,6 +141,7 @@ def test_page_that_kgx_serve_answers(browser, served, trained_model):
     form.find_element(By.NAME, "text").clear()
     form.find_element(By.NAME, "text").send_keys(HAND_TEXT + MARKUP)
     form.find_element(By.CSS_SELECTOR, "button").click()
-    WebDriverWait(browser, 30).until(
+    # the page replaces the old document as the answer arrives: an element read meanwhile goes stale
+    WebDriverWait(browser, 30, ignored_exceptions=(StaleElementReferenceException,)).until(
         lambda d: d.find_element(By.CSS_SELECTOR, ".kgx-text").get_attribute("textContent") == HAND_TEXT + MARKUP)
     assert browser.execute_script("return window.kgxInjected") is None
