@@ -12,6 +12,7 @@ One vocabulary of value kinds (``KINDS``) serves the attribute tagger's ``value_
 the dataset converters and distant supervision (``literal_kind`` of a KG literal).
 """
 
+import datetime
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -30,6 +31,18 @@ _CIRCA = re.compile(r"^(?:c\.|ca\.|circa|about|around|approx\.?|约|大约)\s*",
 _YEAR = re.compile(r"^(\d{3,4})(?:\s*年)?$")
 _ISO = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
 _CJK_DATE = re.compile(r"^(\d{3,4})\s*年\s*(?:(\d{1,2})\s*月\s*(?:(\d{1,2})\s*[日号])?)?$")
+# English dates written out, read without dateparser (the commonest forms, a hundred times faster):
+# "12 March 1943", "12th of March, 1943", "March 12, 1943", "March 1943", "Sept. 1943".
+_MONTHS = {
+    name: number
+    for number, month in enumerate(
+        ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+         "october", "november", "december"), 1)
+    for name in (month, month[:3])
+} | {"sept": 9}
+_DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?([a-z]+)\.?,?\s+(\d{3,4})$", re.IGNORECASE)
+_MONTH_DAY_YEAR = re.compile(r"^([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{3,4})$", re.IGNORECASE)
+_MONTH_YEAR = re.compile(r"^([a-z]+)\.?,?\s+(\d{3,4})$", re.IGNORECASE)
 _NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
 _QUANTITY = re.compile(r"^([+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)\s*([^\d\s].*)$")
 LEADING_NUMBER = re.compile(r"^[-−+]?\d[\d,]*(?:\.\d+)?")
@@ -113,7 +126,25 @@ def parse_date(text: str, lang: str = "en", allow_bare_year: bool = True) -> Opt
         if match:
             y, m, d = (int(g) if g else None for g in match.groups())
             return _date(y, m, d)
+    if lang == "en":
+        written = _english_date(core.strip())
+        if written is not None:
+            return written
     return _dateparser(core, lang)
+
+
+def _english_date(text: str) -> Optional[Normalized]:
+    """A date in one of the written English forms above; None for any other text."""
+    match = _DAY_MONTH_YEAR.match(text)
+    if match and match.group(2).lower() in _MONTHS:
+        return _date(int(match.group(3)), _MONTHS[match.group(2).lower()], int(match.group(1)))
+    match = _MONTH_DAY_YEAR.match(text)
+    if match and match.group(1).lower() in _MONTHS:
+        return _date(int(match.group(3)), _MONTHS[match.group(1).lower()], int(match.group(2)))
+    match = _MONTH_YEAR.match(text)
+    if match and match.group(1).lower() in _MONTHS:
+        return _date(int(match.group(2)), _MONTHS[match.group(1).lower()])
+    return None
 
 
 def parse_number(text: str) -> Optional[str]:
@@ -152,8 +183,11 @@ def parse_quantity(text: str) -> Optional[Normalized]:
 def _date(year: int, month: Optional[int] = None, day: Optional[int] = None) -> Optional[Normalized]:
     if month is not None and not 1 <= month <= 12:
         return None
-    if day is not None and not 1 <= day <= 31:
-        return None
+    if day is not None:
+        try:
+            datetime.date(year, month, day)  # 31 February is no date
+        except ValueError:
+            return None
     if day is not None:
         return Normalized(f"{year:04d}-{month:02d}-{day:02d}", str(XSD.date))
     if month is not None:
@@ -161,6 +195,7 @@ def _date(year: int, month: Optional[int] = None, day: Optional[int] = None) -> 
     return Normalized(f"{year:04d}", str(XSD.gYear))
 
 
+@lru_cache(maxsize=4096)
 def _dateparser(text: str, lang: str) -> Optional[Normalized]:
     if not re.search(r"\d{3,4}", text):
         return None  # no year written: "May", "the 1990s" would be guessed relative to today

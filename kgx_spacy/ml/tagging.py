@@ -53,22 +53,31 @@ def allowed_transitions(n_labels: int) -> Tuple[numpy.ndarray, numpy.ndarray]:
     return start, trans
 
 
-def viterbi(log_probs: numpy.ndarray, start: numpy.ndarray, trans: numpy.ndarray) -> numpy.ndarray:
-    """The best valid tag sequence under per-token log-probabilities.
+def viterbi(log_probs: numpy.ndarray) -> numpy.ndarray:
+    """The best valid BIO tag sequence under per-token log-probabilities.
 
-    log_probs: shape (n_tokens, n_tags). start, trans: from ``allowed_transitions``.
+    The moves of ``allowed_transitions`` make each step linear in the tags: ``O`` and
+    every ``B-k`` may follow any tag (so their best predecessor is the best tag so far),
+    ``I-k`` only ``B-k`` or ``I-k``. The same path as the quadratic recursion over
+    ``trans``, ties to the lower tag id, at a fraction of its cost with hundreds of labels.
+
+    log_probs: shape (n_tokens, 2 * n_labels + 1), tags as ``bio_tags`` orders them.
     RETURNS: tag ids, shape (n_tokens,).
     """
     n_tokens, n_tags = log_probs.shape
     if n_tokens == 0:
         return numpy.zeros((0,), dtype="int64")
-    penalty = numpy.where(trans, 0.0, -numpy.inf)
-    score = numpy.where(start, log_probs[0], -numpy.inf)
+    begins = numpy.arange(1, n_tags, 2)  # B-k; I-k is B-k + 1
+    score = log_probs[0].copy()
+    score[begins + 1] = -numpy.inf  # a sequence never starts inside an entity
     back = numpy.zeros((n_tokens, n_tags), dtype="int64")
     for i in range(1, n_tokens):
-        candidates = score[:, None] + penalty  # (previous tag, tag)
-        back[i] = candidates.argmax(axis=0)
-        score = candidates[back[i], numpy.arange(n_tags)] + log_probs[i]
+        best = int(score.argmax())
+        from_inside = score[begins + 1] > score[begins]
+        previous = numpy.full(n_tags, best, dtype="int64")
+        previous[begins + 1] = numpy.where(from_inside, begins + 1, begins)
+        back[i] = previous
+        score = score[previous] + log_probs[i]
     path = numpy.empty(n_tokens, dtype="int64")
     path[-1] = int(score.argmax())
     for i in range(n_tokens - 1, 0, -1):
@@ -106,7 +115,7 @@ def decode(scores: numpy.ndarray, n_labels: int) -> List[ScoredSpan]:
     # The token-wise best path is the best valid one whenever it is valid, which is the
     # usual case for a trained tagger: Viterbi only runs when it is not.
     if not (start[path[0]] and trans[path[:-1], path[1:]].all()):
-        path = viterbi(log_probs, start, trans)
+        path = viterbi(log_probs)
     chosen = log_probs[numpy.arange(len(path)), path]
     return [(s, e, label, float(numpy.exp(chosen[s:e].mean()))) for s, e, label in tags_to_spans(path)]
 

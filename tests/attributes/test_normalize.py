@@ -45,6 +45,20 @@ def test_what_does_not_fit_stays_a_string(text, kind, lang):
 
 def test_impossible_dates_are_not_dates():
     assert normalize_value("1968年13月", "date", "zh").datatype == str(ns.RDF.langString)
+    for text in ("31 February 2000", "2001-02-29", "March 32, 1999"):
+        assert normalize_value(text, "date", "en").datatype == str(ns.RDF.langString), text
+
+
+@pytest.mark.parametrize("text", [
+    "12 March 1943", "12th of March, 1943", "March 12, 1943", "Mar. 3rd, 2001", "Jan 5 1999", "Sept. 1943",
+    "May 2010", "5 may 2010", "1 Foo 1999", "Foo 12, 1999", "12 March 1943 onwards",
+])
+def test_written_english_dates_read_as_dateparser_reads_them(text):
+    """The fast path for written English dates gives dateparser's reading, or leaves the
+    text to it."""
+    from kgx_spacy.literals import _dateparser, parse_date
+
+    assert parse_date(text) == _dateparser(text, "en")
 
 
 def test_unknown_kind_is_an_error():

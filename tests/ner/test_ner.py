@@ -53,10 +53,10 @@ def test_viterbi_is_the_best_valid_sequence():
             if start[seq[0]] and all(trans[a, b] for a, b in zip(seq, seq[1:]))
         ]
         best = max(valid, key=lambda seq: sum(log_probs[i, t] for i, t in enumerate(seq)))
-        assert tuple(viterbi(log_probs, start, trans)) == best
+        assert tuple(viterbi(log_probs)) == best
     # An I- tag never starts a sequence, even when it is the most likely tag.
     tags = bio_tags(["A", "B"])
-    assert tags[viterbi(numpy.log([[0.1, 0.1, 0.6, 0.1, 0.1]]), start, trans)[0]][0] != "I"
+    assert tags[viterbi(numpy.log([[0.1, 0.1, 0.6, 0.1, 0.1]]))[0]][0] != "I"
     assert tags_to_spans([1, 2, 0, 3, 3, 4]) == [(0, 2, 0), (3, 4, 1), (4, 6, 1)]
 
 
@@ -131,14 +131,38 @@ def test_missing_gold_tags_add_no_gradient(blank_with_transformer):
     assert numpy.abs(d_scores[0][2:]).sum() == 0
 
 
+def test_linear_viterbi_equals_the_quadratic_recursion():
+    """With many labels (where brute force cannot go) the linear BIO recursion finds the
+    path of the textbook one over the full transition matrix."""
+
+    def quadratic(log_probs, start, trans):
+        penalty = numpy.where(trans, 0.0, -numpy.inf)
+        score = numpy.where(start, log_probs[0], -numpy.inf)
+        back = numpy.zeros(log_probs.shape, dtype="int64")
+        for i in range(1, len(log_probs)):
+            candidates = score[:, None] + penalty
+            back[i] = candidates.argmax(axis=0)
+            score = candidates[back[i], numpy.arange(log_probs.shape[1])] + log_probs[i]
+        path = [int(score.argmax())]
+        for i in range(len(log_probs) - 1, 0, -1):
+            path.append(int(back[i, path[-1]]))
+        return path[::-1]
+
+    rng = numpy.random.default_rng(3)
+    for n_labels in (1, 8, 40):
+        start, trans = allowed_transitions(n_labels)
+        for _ in range(30):
+            log_probs = numpy.log(rng.dirichlet(numpy.ones(2 * n_labels + 1), size=rng.integers(1, 20)))
+            assert list(viterbi(log_probs)) == quadratic(log_probs, start, trans)
+
+
 def test_decode_shortcut_equals_viterbi():
     from kgx_spacy.ml.tagging import decode, log_softmax
 
     rng = numpy.random.default_rng(2)
-    start, trans = allowed_transitions(3)
     for _ in range(200):
         scores = rng.normal(0, 3, size=(rng.integers(1, 12), 7))
-        expected = tags_to_spans(viterbi(log_softmax(scores), start, trans))
+        expected = tags_to_spans(viterbi(log_softmax(scores)))
         assert [span[:3] for span in decode(scores, 3)] == expected
 
 
