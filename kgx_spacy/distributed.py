@@ -25,6 +25,7 @@ its output would still have to come back to one writer for a store; a driver-fed
 pool keeps every guarantee of the one-process path with the same actor-per-model design.
 """
 
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -187,7 +188,7 @@ def import_ray():
 def _connect(ray, address: Optional[str]) -> None:
     kwargs = {"include_dashboard": False} if address is None else {}
     try:
-        ray.init(address=address, log_to_driver=False, **kwargs)
+        ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING, **kwargs)
     except (ConnectionError, RuntimeError, ValueError) as err:
         raise KgxStoreError(address or "local Ray", f"cannot start or reach Ray ({err})") from None
 

@@ -225,6 +225,22 @@ def test_killed_driver_resumes_with_exact_counts(cluster, model, nlp, inputs, tm
     assert quad_set(actual) == quad_set(wanted)
 
 
+def test_either_engine_resumes_the_other(cluster, model, nlp, tmp_path):
+    source = tmp_path / "in.jsonl"
+    store = tmp_path / "store"
+    write_jsonl(source, records(20))
+    assert extract(model, source, "--store", store, "--batch-size", 4, "-q").exit_code == 0
+    write_jsonl(source, records(40))
+    ray_run = extract(model, source, "--engine", "ray", "--address", cluster, "--store", store, "--batch-size", 4,
+                      "--resume", "-q")
+    assert ray_run.exit_code == 0 and "extracted 20 documents" in ray_run.stdout, ray_run.output
+    write_jsonl(source, records(50))
+    local = extract(model, source, "--store", store, "--batch-size", 4, "--resume", "-q")
+    assert local.exit_code == 0 and "extracted 10 documents" in local.stdout, local.output
+    assert_exactly_once(store.with_name("store.progress.jsonl"), records(50))
+    assert quad_set(store_dataset(store)) == quad_set(expected(nlp, items(records(50))))
+
+
 def test_file_output_and_shards(cluster, model, nlp, tmp_path):
     recs = records(40)
     source = write_jsonl(tmp_path / "in.jsonl", recs)
