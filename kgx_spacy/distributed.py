@@ -117,7 +117,6 @@ class BatchResult:
     nquads: Optional[bytes]
     quads: int
     seconds: float
-    words: int = 0
 
 
 def extract_ray(
@@ -227,11 +226,7 @@ class Extractor:
         start = time.perf_counter()
         docs = self.nlp.pipe((make_doc(self.nlp, text, doc_id) for text, doc_id in items),
                              batch_size=max(1, len(items)))
-        graphs: List[DocGraph] = []
-        words = 0
-        for doc in docs:
-            graphs.append(doc_graph(doc))
-            words += len(doc)
+        graphs: List[DocGraph] = [doc_graph(doc) for doc in docs]
         quads = [quad for _, graph in graphs for quad in graph]
         nquads = None
         if self.sink[0] == "return":
@@ -242,7 +237,7 @@ class Extractor:
             with atomic_write(Path(self.sink[1]) / SHARD.format(number), "wb") as f:
                 ox.serialize(quads, f, ox.RdfFormat.N_QUADS)
         names = [name.value for name, _ in graphs]
-        return BatchResult(names, nquads, len(quads), time.perf_counter() - start, words)
+        return BatchResult(names, nquads, len(quads), time.perf_counter() - start)
 
 
 class _Pool:
