@@ -35,7 +35,7 @@ from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 import pyoxigraph as ox
 
 from .errors import KgxInputError, KgxStoreError
-from .extract import DEFAULT_PROGRESS, load_pipeline, make_doc, model_key, pipeline_mapping
+from .extract import DEFAULT_PROGRESS, check_pipeline, load_pipeline, make_doc, model_key, pipeline_mapping
 from .inputs import Text, TextReader, input_files
 from .io import atomic_write
 from .iris import document_iri
@@ -149,6 +149,7 @@ def extract_ray(
     sources = input_files(inputs, exclude)
     if target.client:
         target.client.check_reachable()
+    check_pipeline(model)  # here, before a cluster starts; the actors load it
     ray = import_ray()
     connected_here = not ray.is_initialized()
     if connected_here:

@@ -120,6 +120,16 @@ def load_pipeline(model: str, gpu_id: int = -1, quantize: Optional[str] = None):
         raise KgxInputError(model, f"cannot load the pipeline: {problem}") from None
 
 
+def check_pipeline(model: str) -> None:
+    """KgxInputError unless ``model`` is a pipeline folder (with a config.cfg) or an
+    installed package: what a server or a cluster checks before it starts."""
+    import spacy
+
+    path = Path(model)
+    if not ((path / "config.cfg").is_file() or (not path.exists() and spacy.util.is_package(model))):
+        raise KgxInputError(model, "cannot load the pipeline: not a pipeline folder (no config.cfg) or an installed package")
+
+
 def pipeline_mapping(nlp) -> RDFMapping:
     """The mapping the pipeline's (last) ``kgx_rdf`` component sets; the defaults without one."""
     mappings = [pipe.mapping for _, pipe in nlp.pipeline if isinstance(pipe, RDFComponent)]

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..errors import KgxInputError, KgxStoreError
-from ..extract import load_pipeline
+from ..extract import check_pipeline, load_pipeline
 
 EXTRA = "pip install 'kgx-spacy[serve]'"
 
@@ -39,6 +39,7 @@ def serve(
         from .app import Settings, create_app
     except ImportError as err:
         raise KgxInputError("kgx serve", f"needs the serve extra ({err.name} is missing): {EXTRA}") from None
+    check_pipeline(model)  # the rest of a load's errors: 503 with the reason (see app)
     opened = None
     if store is not None:
         try:

@@ -312,9 +312,9 @@ def test_bad_model_and_options_fail_before_writing(cluster, tmp_path):
         assert result.exit_code == 2 and message in result.output, (args, result.output)
 
 
-def test_without_ray_the_error_says_how_to_install_it(tmp_path, monkeypatch):
+def test_without_ray_the_error_says_how_to_install_it(model, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)
     source = write_jsonl(tmp_path / "in.jsonl", records(1))
-    result = extract(tmp_path, source, "--engine", "ray", "--store", tmp_path / "store")
+    result = extract(model, source, "--engine", "ray", "--store", tmp_path / "store")
     assert result.exit_code == 2
     assert "Ray is not installed: pip install 'kgx-spacy[ray]'" in result.output

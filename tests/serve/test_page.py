@@ -104,6 +104,13 @@ def test_show_reads_stdin_and_names_a_missing_model(trained_model, tmp_path):
     assert result.exit_code == 2 and "cannot load the pipeline" in result.output
 
 
+def test_serve_refuses_a_missing_pipeline_before_it_listens(tmp_path):
+    store = tmp_path / "store"
+    result = CliRunner().invoke(app, ["serve", str(tmp_path / "nope"), "--store", str(store)])
+    assert result.exit_code == 2 and "nope: cannot load the pipeline" in result.output
+    assert not store.exists()
+
+
 def test_serve_without_the_extra_says_how_to_install_it(trained_model, monkeypatch):
     monkeypatch.setitem(sys.modules, "uvicorn", None)  # import uvicorn raises ImportError
     result = CliRunner().invoke(app, ["serve", str(trained_model)])
