@@ -203,6 +203,15 @@ def _dateparser(text: str, lang: str) -> Optional[Normalized]:
     if data.date_obj is None or str(data.date_obj.year) not in text:
         return None
     date = data.date_obj
+    # dateparser fills what it could not read with today's month and day ("2004-07.14" →
+    # 2004-12-06 on 6 December): keep a day or month only when the text states it
+    written = {int(number) for number in re.findall(r"\d+", text)}
+    if data.period == "day" and date.day not in written:
+        return None
+    if lang == "en" and data.period in ("day", "month") and date.month not in written and not any(
+        _MONTHS.get(word) == date.month for word in re.findall(r"[a-z]+", text.lower())
+    ):
+        return None
     if data.period == "day":
         return _date(date.year, date.month, date.day)
     if data.period == "month":
