@@ -185,12 +185,21 @@ def import_ray():
     return ray
 
 
-def _connect(ray, address: Optional[str]) -> None:
+def _connect(ray, address: Optional[str], attempts: int = 3) -> None:
+    """``ray.init``; a Ray Client connection (``ray://``) is tried ``attempts`` times, since
+    the client server of a just-started cluster can fail to start the connection's server
+    (Ray 2.60: "Starting Ray client server failed", its process gone before it logs)."""
     kwargs = {"include_dashboard": False} if address is None else {}
-    try:
-        ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING, **kwargs)
-    except (ConnectionError, RuntimeError, ValueError) as err:
-        raise KgxStoreError(address or "local Ray", f"cannot start or reach Ray ({err})") from None
+    client = bool(address) and address.startswith("ray://")
+    for attempt in range(1, attempts + 1):
+        try:
+            ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING, **kwargs)
+            return
+        except (ConnectionError, RuntimeError, ValueError) as err:
+            if client and attempt < attempts and "client server failed" in str(err):
+                time.sleep(attempt)
+                continue
+            raise KgxStoreError(address or "local Ray", f"cannot start or reach Ray ({err})") from None
 
 
 # --- the actors ---------------------------------------------------------------------------
