@@ -16,7 +16,7 @@ re-exporting a document replaces its graph instead of duplicating it.
 
 import hashlib
 from dataclasses import asdict, dataclass, field
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 from rdflib import RDF, RDFS, XSD, Dataset, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, NamespaceManager
@@ -133,11 +133,9 @@ def doc_quads(doc: Doc, mapping: RDFMapping) -> Iterator[Quad]:
     """Every quad of the Doc's graph, in a deterministic order."""
     emitter = _Emitter(doc, mapping)
     yield from emitter.document()
-    links = {(link["start"], link["end"]): link for link in doc._.get(LINKS)}
-    mention_iris = {}
-    for key, (span, label, score) in entity_mentions(doc).items():
-        iri, link = _entity_iri(span, label, links.get(key), mapping)
-        mention_iris[key] = iri
+    found = mentions(doc, mapping)
+    mention_iris = {key: mention.iri for key, mention in found.items()}
+    for span, label, score, iri, link in found.values():
         yield from emitter.asserted(
             (iri, RDF.type, mapping.class_iri(label)), span, span, "entities", score
         )
@@ -236,12 +234,22 @@ def entity_mentions(doc: Doc) -> Dict[Tuple[int, int], Tuple[Span, str, float]]:
     }
 
 
-def entity_iris(doc: Doc, mapping: RDFMapping) -> Dict[Tuple[int, int], URIRef]:
-    """(start, end) → the IRI ``doc_quads`` gives each entity of ``doc.ents``."""
+class Mention(NamedTuple):
+    """An entity of ``doc.ents`` as its RDF states it: its score, IRI and link record (if any)."""
+
+    span: Span
+    label: str
+    score: float
+    iri: URIRef
+    link: Optional[dict]
+
+
+def mentions(doc: Doc, mapping: RDFMapping) -> Dict[Tuple[int, int], Mention]:
+    """(start, end) → each entity of ``doc.ents`` with the IRI ``doc_quads`` gives it."""
     links = {(link["start"], link["end"]): link for link in doc._.get(LINKS)}
     return {
-        key: _entity_iri(span, label, links.get(key), mapping)[0]
-        for key, (span, label, _) in entity_mentions(doc).items()
+        key: Mention(span, label, score, *_entity_iri(span, label, links.get(key), mapping))
+        for key, (span, label, score) in entity_mentions(doc).items()
     }
 
 

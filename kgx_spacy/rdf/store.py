@@ -56,7 +56,6 @@ class Progress:
         self.target = target
         self.committed = set()
         self.batches = set()  # the numbers of the committed batches
-        self.last_batch = 0
         if resume and self.path.exists():
             self._load()
         else:
@@ -80,7 +79,6 @@ class Progress:
                 break  # a line cut short by a crash: its batch is not known to be committed
             self.committed.update(record["documents"])
             self.batches.add(record["batch"])
-            self.last_batch = max(self.last_batch, record["batch"])
 
     def record(self, batch: int, graphs: List[str]) -> None:
         """Note a committed batch; flushed to disk before the next batch starts."""
@@ -90,7 +88,11 @@ class Progress:
             os.fsync(f.fileno())
         self.committed.update(graphs)
         self.batches.add(batch)
-        self.last_batch = max(self.last_batch, batch)
+
+    @property
+    def last_batch(self) -> int:
+        """The highest committed batch number (0 before any): a continued run numbers on from it."""
+        return max(self.batches, default=0)
 
     def pending(
         self, items: Iterable[T], iri_of: Callable[[T], str], stats: ExportStats

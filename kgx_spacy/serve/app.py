@@ -35,7 +35,7 @@ from starlette.exceptions import HTTPException
 
 from ..rdf.oxigraph import doc_graph
 from ..rdf.serialize import FORMATS, PREFIXES
-from ..rdf.store import write_store
+from ..rdf.store import replace_graphs
 from ..view import doc_record, page
 from .batcher import Batcher
 
@@ -188,12 +188,14 @@ def create_app(load: Callable, store: Optional[ox.Store] = None, settings: Optio
             raise ApiError(400, "this server has no store: start it with kgx serve MODEL --store DIR")
 
         def finish(docs) -> tuple:  # on the batcher's thread
+            graphs = [doc_graph(doc) for doc in docs] if wanted.store or fmt else []
             if wanted.store:
-                write_store(docs, store)  # replaces each document's named graph
+                replace_graphs(store, graphs)  # replaces each document's named graph
+                store.flush()
             if fmt is None:
                 records = {"documents": [doc_record(doc) for doc in docs]}
                 return json.dumps(records, ensure_ascii=False).encode("utf-8"), "application/json"
-            return _rdf(docs, fmt), fmt.media_type
+            return _rdf(graphs, fmt), fmt.media_type
 
         body, media_type = await _within(deadline, asyncio.wrap_future(batcher.submit(wanted.items(), finish)))
         return Response(body, media_type=media_type)
@@ -276,9 +278,9 @@ def _rdf_format(accept: str) -> Optional[ox.RdfFormat]:
     raise ApiError(406, f"cannot answer Accept: {accept}; ask for one of {known}")
 
 
-def _rdf(docs, fmt: ox.RdfFormat) -> bytes:
+def _rdf(graphs, fmt: ox.RdfFormat) -> bytes:
     """The documents' graphs: named graphs in a quad format, their union in a triple format."""
-    quads = [quad for doc in docs for quad in doc_graph(doc)[1]]
+    quads = [quad for _, graph in graphs for quad in graph]
     return ox.serialize(quads if fmt.supports_datasets else [q.triple for q in quads], format=fmt, prefixes=PREFIXES)
 
 

@@ -10,7 +10,7 @@ from spacy.pipeline import Sentencizer
 from spacy.tokens import Doc
 
 from ..extensions import ATTRIBUTES, DOC_ID, LINKS, RELATIONS, install_extensions
-from ..rdf.mapping import RDFMapping, argument_iri, entity_iris, entity_mentions
+from ..rdf.mapping import RDFMapping, argument_iri, mentions
 from ..rdf.oxigraph import doc_mapping
 
 
@@ -27,14 +27,14 @@ def doc_record(doc: Doc, mapping: Optional[RDFMapping] = None) -> dict:
     """
     install_extensions()
     mapping = doc_mapping(doc, mapping)
-    iris = entity_iris(doc, mapping)
-    links = {(link["start"], link["end"]): link for link in doc._.get(LINKS)}
+    found = mentions(doc, mapping)
+    iris = {key: mention.iri for key, mention in found.items()}
     ents = []
-    for (start, end), (span, label, score) in entity_mentions(doc).items():
-        link = links.get((start, end)) or {}
+    for (start, end), (span, label, score, iri, link) in found.items():
+        link = link or {}
         nil = bool(link.get("nil"))
         ents.append({
-            "start": start, "end": end, "label": label, "score": score, "iri": str(iris[(start, end)]),
+            "start": start, "end": end, "label": label, "score": score, "iri": str(iri),
             "linked": not nil and bool(link.get("iri") or span.kb_id_), "nil": nil,
         })
     relations = [
