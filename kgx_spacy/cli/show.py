@@ -7,8 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from ..extensions import DOC_ID
-from ..extract import load_pipeline
+from ..extract import load_pipeline, make_doc
 from ..inputs import STDIN, TextReader, input_files
 from ..io import atomic_write
 from ..serve import serve
@@ -26,9 +25,7 @@ def show_page(
     for text in texts:
         items += reader.read(input_files([Path(text)])) if _is_source(text) else [(text, None)]
     nlp = load_pipeline(model)
-    docs = [nlp.make_doc(text) for text, _ in items]
-    for doc, (_, doc_id) in zip(docs, items):
-        doc._.set(DOC_ID, doc_id)
+    docs = [make_doc(nlp, text, doc_id) for text, doc_id in items]
     with atomic_write(output, "w") as f:
         f.write(render(list(nlp.pipe(docs)), threshold, title=f"kgx show {Path(model).name}"))
     return len(docs)
